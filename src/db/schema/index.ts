@@ -1,0 +1,4 @@
+export * from './auth.js';
+export * from './workspaces.js';
+export * from './invitations.js';
+export * from './platform.js';

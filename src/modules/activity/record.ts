@@ -1,0 +1,45 @@
+import type { Ctx } from '../../app/deps.js';
+import type { Executor } from '../../db/client.js';
+import type { ActivityInput } from './events.js';
+import { appendToChain, type NewActivityRow } from './repo.js';
+
+/** Events of a workspace chain per workspace; others chain per actor (or `global`). */
+function chainOf(row: NewActivityRow): string {
+  if (row.workspaceId) return `ws:${row.workspaceId}`;
+  if (row.actorUserId) return `user:${row.actorUserId}`;
+  if (row.targetUserId) return `user:${row.targetUserId}`;
+  return 'global';
+}
+
+/**
+ * Writes activity events inside the caller's transaction, so an event exists exactly when the
+ * change it describes was committed.
+ */
+export async function recordActivity(tx: Executor, ctx: Ctx, inputs: ActivityInput[]): Promise<void> {
+  const now = ctx.clock.now();
+  const byChain = new Map<string, NewActivityRow[]>();
+  for (const input of inputs) {
+    const row: NewActivityRow = {
+      id: ctx.random.uuid(),
+      chain: '',
+      workspaceId: input.workspaceId ?? null,
+      type: input.type,
+      actorUserId: input.actorUserId === undefined ? ctx.userId : input.actorUserId,
+      targetUserId: input.targetUserId ?? null,
+      subjectType: input.subjectType ?? null,
+      subjectId: input.subjectId ?? null,
+      data: input.data ?? {},
+      ip: ctx.meta.ip ?? null,
+      userAgent: ctx.meta.userAgent ? ctx.meta.userAgent.slice(0, 512) : null,
+      createdAt: now,
+    };
+    const chain = chainOf(row);
+    const list = byChain.get(chain) ?? [];
+    list.push(row);
+    byChain.set(chain, list);
+  }
+  // A stable order of chains keeps two transactions from locking heads in opposite order.
+  for (const chain of [...byChain.keys()].sort()) {
+    await appendToChain(tx, chain, byChain.get(chain)!);
+  }
+}

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { emailField } from '../../lib/email-address.js';
+
+export const nameField = z
+  .string()
+  .trim()
+  .min(1)
+  .max(120)
+  .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'Control characters are not allowed');
+
+export const passwordField = z.string().min(1).max(256);
+
+export const userSchema = z
+  .object({ id: z.uuid(), email: z.string(), name: z.string(), emailVerified: z.boolean(), createdAt: z.date() })
+  .meta({ id: 'User' });
+
+export const signUpBody = z.strictObject({
+  email: emailField,
+  password: passwordField,
+  name: nameField,
+  invitationToken: z.string().min(10).max(200).optional(),
+});
+
+export const signUpAccepted = z.object({ status: z.literal('check_your_email'), message: z.string() });
+
+export const signInBody = z.strictObject({ email: emailField, password: passwordField });
+
+export const meResponse = z.object({
+  user: userSchema,
+  workspaces: z.array(z.object({ id: z.uuid(), name: z.string(), role: z.string(), type: z.string() })),
+});
+
+export const changePasswordBody = z.strictObject({ currentPassword: passwordField, newPassword: passwordField });
+export const updateProfileBody = z.strictObject({ name: nameField });
+export const verifyEmailBody = z.strictObject({ token: z.string().min(10).max(200) });
+
+export const apiTokenSchema = z
+  .object({ id: z.uuid(), name: z.string(), prefix: z.string(), createdAt: z.date(), lastUsedAt: z.date().nullable(), expiresAt: z.date().nullable() })
+  .meta({ id: 'ApiToken' });
+export const createApiTokenBody = z.strictObject({ name: nameField, expiresInDays: z.number().int().min(1).max(3650).optional() });

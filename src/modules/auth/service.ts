@@ -1,0 +1,165 @@
+import type { Ctx } from '../../app/deps.js';
+import { HOUR } from '../../app/context.js';
+import { DomainError } from '../../http/errors.js';
+import { deriveToken, hashToken, randomToken } from '../../lib/crypto.js';
+import { enqueue } from '../../jobs/outbox.js';
+import { recordActivity } from '../activity/record.js';
+import { VERIFY_PURPOSE } from './emails.js';
+import { checkPasswordPolicy, hashPassword, verifyAgainstDummy, verifyPassword } from './passwords.js';
+import * as repo from './repo.js';
+import { issueSession, type IssuedSession } from './sessions.js';
+import type { Executor } from '../../db/client.js';
+
+export function presentUser(u: repo.UserRow) {
+  return { id: u.id, email: u.email, name: u.name, emailVerified: u.emailVerifiedAt !== null, createdAt: u.createdAt };
+}
+
+/** Starts an email verification: a derived link goes out through the outbox (ADR 0002). */
+export async function startEmailVerification(tx: Executor, ctx: Ctx, user: { id: string; email: string }): Promise<void> {
+  const now = ctx.clock.now();
+  const id = ctx.random.uuid();
+  const nonce = randomToken((n) => ctx.random.bytes(n));
+  const token = deriveToken(ctx.keys.tokens, VERIFY_PURPOSE, id, nonce);
+  await repo.insertEmailVerification(tx, {
+    id,
+    userId: user.id,
+    email: user.email,
+    tokenNonce: nonce,
+    tokenHash: hashToken(token),
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + ctx.config.EMAIL_VERIFICATION_HOURS * HOUR),
+  });
+  await enqueue(tx, ctx, [{ kind: 'email.verification', payload: { verificationId: id, nonce } }]);
+}
+
+/**
+ * Self sign-up. The answer is the same whether or not the address already has an account
+ * (no enumeration); the owner of an existing account gets an email instead.
+ */
+export async function signUp(ctx: Ctx, input: { email: string; password: string; name: string }): Promise<void> {
+  checkPasswordPolicy(input.password, { email: input.email });
+  const existing = await repo.findUserByEmail(ctx.db, input.email);
+  if (existing) {
+    await verifyAgainstDummy(input.password);
+    await ctx.db.transaction((tx) => enqueue(tx, ctx, [{ kind: 'email.account_exists', payload: { userId: existing.id } }]));
+    return;
+  }
+  const passwordHash = await hashPassword(input.password);
+  const now = ctx.clock.now();
+  await ctx.db.transaction(async (tx) => {
+    const user = await repo.insertUser(tx, { id: ctx.random.uuid(), email: input.email, name: input.name, passwordHash, createdAt: now, updatedAt: now });
+    if (!user) {
+      // A concurrent sign-up took the address between our check and insert.
+      await enqueue(tx, ctx, [{ kind: 'email.account_exists', payload: { userId: (await repo.findUserByEmail(tx, input.email))!.id } }]);
+      return;
+    }
+    await startEmailVerification(tx, ctx, user);
+    await recordActivity(tx, { ...ctx, userId: user.id }, [{ type: 'auth.signed_up', subjectType: 'user', subjectId: user.id }]);
+  });
+}
+
+/**
+ * Password sign-in. Unknown email and wrong password give the same error after the same work.
+ * A previous session presented with the request is revoked: the token rotates on every sign-in.
+ */
+export async function signIn(ctx: Ctx, input: { email: string; password: string; previousSessionHash?: string | undefined }): Promise<{ user: repo.UserRow; session: IssuedSession }> {
+  const user = await repo.findUserByEmail(ctx.db, input.email);
+  const ok = user ? await verifyPassword(user.passwordHash, input.password) : await verifyAgainstDummy(input.password);
+  if (!user || !ok) {
+    await ctx.db.transaction((tx) =>
+      recordActivity(tx, { ...ctx, userId: null }, [
+        { type: 'auth.sign_in_failed', actorUserId: null, targetUserId: user?.id ?? null, data: user ? {} : { email: input.email } },
+      ]),
+    );
+    throw new DomainError('invalid_credentials');
+  }
+  const session = await ctx.db.transaction(async (tx) => {
+    if (input.previousSessionHash) await repo.revokeSessionByHash(tx, input.previousSessionHash, ctx.clock.now());
+    const s = await issueSession(tx, ctx, user.id);
+    await recordActivity(tx, { ...ctx, userId: user.id }, [{ type: 'auth.signed_in', subjectType: 'user', subjectId: user.id }]);
+    return s;
+  });
+  return { user, session };
+}
+
+export async function signOut(ctx: Ctx, sessionId: string): Promise<void> {
+  await ctx.db.transaction(async (tx) => {
+    await repo.revokeSession(tx, sessionId, ctx.clock.now());
+    await recordActivity(tx, ctx, [{ type: 'auth.signed_out', subjectType: 'user', subjectId: ctx.userId }]);
+  });
+}
+
+export async function verifyEmail(ctx: Ctx, token: string): Promise<repo.UserRow> {
+  return ctx.db.transaction(async (tx) => {
+    const now = ctx.clock.now();
+    const v = await repo.redeemEmailVerification(tx, hashToken(token), now);
+    if (!v) throw new DomainError('verification_link_invalid');
+    const user = await repo.findUserById(tx, v.userId);
+    // The link proves the address it was sent to; if the account moved on, it proves nothing now.
+    if (!user || user.email !== v.email) throw new DomainError('verification_link_invalid');
+    const updated = user.emailVerifiedAt ? user : (await repo.updateUser(tx, user.id, { emailVerifiedAt: now, updatedAt: now }))!;
+    await recordActivity(tx, { ...ctx, userId: user.id }, [{ type: 'auth.email_verified', subjectType: 'user', subjectId: user.id }]);
+    return updated;
+  });
+}
+
+export async function resendVerification(ctx: Ctx): Promise<void> {
+  const user = await repo.findUserById(ctx.db, ctx.userId!);
+  if (!user || user.emailVerifiedAt) return;
+  await ctx.db.transaction(async (tx) => {
+    await startEmailVerification(tx, ctx, user);
+    await recordActivity(tx, ctx, [{ type: 'auth.verification_sent', subjectType: 'user', subjectId: user.id }]);
+  });
+}
+
+/** Changing the password ends every session, then opens a fresh one for this device. */
+export async function changePassword(ctx: Ctx, input: { currentPassword: string; newPassword: string }): Promise<IssuedSession> {
+  const user = (await repo.findUserById(ctx.db, ctx.userId!))!;
+  if (!(await verifyPassword(user.passwordHash, input.currentPassword))) throw new DomainError('current_password_wrong');
+  checkPasswordPolicy(input.newPassword, { email: user.email, name: user.name });
+  if (input.newPassword === input.currentPassword) throw new DomainError('weak_password', 'Choose a password different from the current one');
+  const passwordHash = await hashPassword(input.newPassword);
+  return ctx.db.transaction(async (tx) => {
+    const now = ctx.clock.now();
+    await repo.updateUser(tx, user.id, { passwordHash, passwordChangedAt: now, updatedAt: now });
+    await repo.revokeAllSessions(tx, user.id, now);
+    const session = await issueSession(tx, ctx, user.id);
+    await recordActivity(tx, ctx, [{ type: 'auth.password_changed', subjectType: 'user', subjectId: user.id }]);
+    return session;
+  });
+}
+
+export async function updateProfile(ctx: Ctx, input: { name: string }): Promise<repo.UserRow> {
+  return (await repo.updateUser(ctx.db, ctx.userId!, { name: input.name, updatedAt: ctx.clock.now() }))!;
+}
+
+export const API_TOKEN_PREFIX = 'ghp_';
+
+export async function createApiToken(ctx: Ctx, input: { name: string; expiresInDays?: number | undefined }) {
+  const now = ctx.clock.now();
+  const token = API_TOKEN_PREFIX + randomToken((n) => ctx.random.bytes(n));
+  return ctx.db.transaction(async (tx) => {
+    const row = await repo.insertApiToken(tx, {
+      id: ctx.random.uuid(),
+      userId: ctx.userId!,
+      name: input.name,
+      tokenHash: hashToken(token),
+      tokenPrefix: token.slice(0, 10),
+      createdAt: now,
+      expiresAt: input.expiresInDays ? new Date(now.getTime() + input.expiresInDays * 24 * HOUR) : null,
+    });
+    await recordActivity(tx, ctx, [{ type: 'auth.api_token_created', subjectType: 'api_token', subjectId: row.id, data: { name: input.name } }]);
+    return { row, token };
+  });
+}
+
+export async function revokeApiToken(ctx: Ctx, id: string) {
+  await ctx.db.transaction(async (tx) => {
+    const row = await repo.revokeApiToken(tx, ctx.userId!, id, ctx.clock.now());
+    if (!row) throw new DomainError('not_found');
+    await recordActivity(tx, ctx, [{ type: 'auth.api_token_revoked', subjectType: 'api_token', subjectId: row.id }]);
+  });
+}
+
+export const listApiTokens = (ctx: Ctx) => repo.listApiTokens(ctx.db, ctx.userId!);
+export const findUser = (ctx: Ctx, id: string) => repo.findUserById(ctx.db, id);

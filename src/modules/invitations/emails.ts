@@ -1,0 +1,41 @@
+import type { AppDeps } from '../../app/deps.js';
+import { formatDate, renderMail, ROLE_LABELS } from '../../email/templates.js';
+import type { JobResult } from '../../jobs/worker.js';
+import { deriveToken } from '../../lib/crypto.js';
+import { findContext } from './repo.js';
+import { effectiveStatus } from './state.js';
+
+export const INVITATION_TOKEN_PURPOSE = 'invitation';
+
+export function invitationUrl(appUrl: string, token: string): string {
+  return new URL(`/invite/${token}`, appUrl).toString();
+}
+
+/**
+ * Rebuilds the link from the invitation id and the nonce of this issue (ADR 0002). A job whose
+ * nonce is no longer current (the invitation was resent) or whose invitation is no longer
+ * pending is skipped, so a revoked invitation's mail never leaves.
+ */
+export async function invitationEmail(deps: AppDeps, payload: { invitationId: string; nonce: string }): Promise<JobResult> {
+  const row = await findContext(deps.db, payload.invitationId);
+  if (!row) return { skip: 'invitation deleted' };
+  const inv = row.invitation;
+  if (inv.tokenNonce !== payload.nonce) return { skip: 'superseded by a resend' };
+  if (effectiveStatus(inv, deps.clock.now()) !== 'pending') return { skip: `invitation ${inv.status}` };
+  const token = deriveToken(deps.keys.tokens, INVITATION_TOKEN_PURPOSE, inv.id, inv.tokenNonce);
+  const inviter = row.inviterName ?? 'A workspace administrator';
+  const role = ROLE_LABELS[inv.role] ?? inv.role;
+  return {
+    mail: renderMail({
+      to: inv.email,
+      subject: `${inviter} invited you to ${row.workspaceName} on Gatehouse`,
+      heading: `Join ${row.workspaceName}`,
+      paragraphs: [
+        `${inviter} invited you to join the workspace “${row.workspaceName}” as ${role}.`,
+        `This invitation expires on ${formatDate(inv.expiresAt)}.`,
+      ],
+      action: { label: 'Accept invitation', url: invitationUrl(deps.config.APP_URL, token) },
+      footer: 'If you were not expecting this invitation, you can ignore this email or decline it from the link above.',
+    }),
+  };
+}

@@ -1,0 +1,408 @@
+import type { Ctx } from '../../app/deps.js';
+import { DAY, HOUR } from '../../app/context.js';
+import type { Executor } from '../../db/client.js';
+import { DomainError } from '../../http/errors.js';
+import { decodeCursor, pageOf } from '../../http/pagination.js';
+import { deriveToken, hashToken, randomToken } from '../../lib/crypto.js';
+import { emailDomain, parseEmail } from '../../lib/email-address.js';
+import { enqueue } from '../../jobs/outbox.js';
+import type { ActivityInput } from '../activity/events.js';
+import { recordActivity } from '../activity/record.js';
+import { checkPasswordPolicy, hashPassword } from '../auth/passwords.js';
+import * as authRepo from '../auth/repo.js';
+import { issueSession } from '../auth/sessions.js';
+import { enforce, loadActor } from '../members/actor.js';
+import { allowed, canInvite, canListInvitations, canManageInvitation, type Actor, type WorkspaceRules } from '../members/policy.js';
+import * as membersRepo from '../members/repo.js';
+import { memberTypeForRole, roleTakesLocations, type InvitableRole, type Role } from '../members/roles.js';
+import { assertLocationsExist, listLocations } from '../locations/repo.js';
+import type { WorkspaceRow } from '../workspaces/repo.js';
+import { INVITATION_TOKEN_PURPOSE } from './emails.js';
+import * as repo from './repo.js';
+import { effectiveStatus, goneCode, type InvitationStatus, type SkipReason } from './state.js';
+
+const rulesOf = (ws: WorkspaceRow): WorkspaceRules => ({ guestInvitesAdminOnly: ws.guestInvitesAdminOnly });
+
+/** A fresh link: a random nonce, and the token derived from it (ADR 0002). Only the hash is stored. */
+function newLink(ctx: Ctx, invitationId: string) {
+  const tokenNonce = randomToken((n) => ctx.random.bytes(n));
+  const token = deriveToken(ctx.keys.tokens, INVITATION_TOKEN_PURPOSE, invitationId, tokenNonce);
+  return { tokenNonce, tokenHash: hashToken(token) };
+}
+
+export function presentInvitation(row: repo.InvitationRow, inviterName: string | null, actor: Actor, rules: WorkspaceRules, ctx: Ctx) {
+  const now = ctx.clock.now();
+  const status = effectiveStatus(row, now);
+  const resendAvailableAt = new Date(row.lastSentAt.getTime() + ctx.config.INVITE_RESEND_COOLDOWN_SECONDS * 1000);
+  const manageable = allowed(canManageInvitation(actor, { role: row.role as InvitableRole, inviterUserId: row.inviterUserId }, rules));
+  return {
+    id: row.id,
+    email: row.emailDisplay,
+    role: row.role as InvitableRole,
+    type: row.type as 'member' | 'guest',
+    status,
+    locationIds: row.locationIds,
+    inviter: row.inviterUserId ? { id: row.inviterUserId, name: inviterName ?? '' } : null,
+    expiresAt: row.expiresAt,
+    createdAt: row.createdAt,
+    lastSentAt: row.lastSentAt,
+    resendCount: row.resendCount,
+    resendAvailableAt,
+    respondedAt: row.respondedAt,
+    abilities: {
+      resend: manageable && (status === 'pending' || status === 'expired') && row.resendCount < ctx.config.INVITE_MAX_RESENDS,
+      revoke: manageable && (status === 'pending' || status === 'expired'),
+    },
+  };
+}
+
+export type PresentedInvitation = ReturnType<typeof presentInvitation>;
+
+export interface InviteInput {
+  emails: string[];
+  role: InvitableRole;
+  locationIds?: string[] | undefined;
+}
+
+/**
+ * Bulk invitation in one transaction: normalise, de-duplicate, partition into created and
+ * skipped (with a reason per address), then write invitations, their emails (outbox) and their
+ * activity together. A role above the inviter's refuses the whole request and creates nothing.
+ */
+export async function inviteMembers(ctx: Ctx, workspaceId: string, input: InviteInput) {
+  if (input.emails.length > ctx.config.BULK_INVITE_MAX) {
+    throw new DomainError('validation_failed', `At most ${ctx.config.BULK_INVITE_MAX} addresses per request`);
+  }
+  return ctx.db.transaction(async (tx) => {
+    const { actor, workspace } = await loadActor(tx, ctx, workspaceId);
+    const rules = rulesOf(workspace);
+    enforce(canInvite(actor, input.role, rules));
+    const locationIds = [...new Set(input.locationIds ?? [])];
+    if (locationIds.length && !roleTakesLocations(input.role)) throw new DomainError('unprocessable', 'Only users and guests are limited to locations');
+    await assertLocationsExist(tx, workspaceId, locationIds);
+
+    const now = ctx.clock.now();
+    const skipped: { email: string; reason: SkipReason }[] = [];
+    const candidates = new Map<string, string>(); // normalised → as typed
+    const allowedDomains = new Set(workspace.allowedEmailDomains);
+    for (const raw of input.emails) {
+      const parsed = parseEmail(raw);
+      if (!parsed.ok) skipped.push({ email: raw.trim().slice(0, 320), reason: 'invalid' });
+      else if (candidates.has(parsed.email)) skipped.push({ email: raw.trim(), reason: 'duplicate' });
+      else if (allowedDomains.size && !allowedDomains.has(emailDomain(parsed.email))) skipped.push({ email: raw.trim(), reason: 'domain_not_allowed' });
+      else candidates.set(parsed.email, raw.trim());
+    }
+
+    const emails = [...candidates.keys()];
+    const members = await membersRepo.activeMemberEmails(tx, workspaceId, emails);
+    const pending = await repo.findPendingByEmails(tx, workspaceId, emails.filter((e) => !members.has(e)));
+    const stillPending = new Set(pending.filter((p) => p.expiresAt > now).map((p) => p.email));
+    await repo.materialiseExpired(tx, workspaceId, pending.filter((p) => p.expiresAt <= now).map((p) => p.id), now);
+
+    const toCreate: string[] = [];
+    for (const email of emails) {
+      if (members.has(email)) skipped.push({ email: candidates.get(email)!, reason: 'already_member' });
+      else if (stillPending.has(email)) skipped.push({ email: candidates.get(email)!, reason: 'already_pending' });
+      else toCreate.push(email);
+    }
+    await enforceInviteCaps(tx, ctx, workspaceId, toCreate.length);
+
+    const expiresAt = new Date(now.getTime() + workspace.inviteExpiryDays * DAY);
+    const rows: repo.NewInvitationRow[] = toCreate.map((email) => {
+      const id = ctx.random.uuid();
+      return {
+        id,
+        workspaceId,
+        email,
+        emailDisplay: candidates.get(email)!,
+        role: input.role,
+        type: memberTypeForRole(input.role),
+        locationIds,
+        inviterUserId: actor.userId,
+        status: 'pending',
+        expiresAt,
+        ...newLink(ctx, id),
+        resendCount: 0,
+        lastSentAt: now,
+        createdAt: now,
+        updatedAt: now,
+      };
+    });
+    const created = await repo.insertMany(tx, rows);
+    if (created.length < rows.length) {
+      // Another request invited some of these addresses between our read and our insert.
+      const createdEmails = new Set(created.map((c) => c.email));
+      for (const r of rows) if (!createdEmails.has(r.email)) skipped.push({ email: r.emailDisplay, reason: 'already_pending' });
+    }
+    await enqueue(tx, ctx, created.map((c) => ({ kind: 'email.invitation' as const, payload: { invitationId: c.id, nonce: c.tokenNonce } })));
+    await recordActivity(
+      tx,
+      ctx,
+      created.map((c) => ({ type: 'invitation.created', workspaceId, subjectType: 'invitation', subjectId: c.id, data: { email: c.email, role: c.role, locationIds } })),
+    );
+    const inviterName = (await authRepo.findUserById(tx, actor.userId))?.name ?? null;
+    return { created: created.map((c) => presentInvitation(c, inviterName, actor, rules, ctx)), skipped };
+  });
+}
+
+/** Spam limits per inviter and per workspace per hour, counted in the database (correct with N instances). */
+async function enforceInviteCaps(tx: Executor, ctx: Ctx, workspaceId: string, adding: number): Promise<void> {
+  if (adding === 0) return;
+  const since = new Date(ctx.clock.now().getTime() - HOUR);
+  const counts = await repo.countCreatedSince(tx, workspaceId, ctx.userId!, since);
+  if (counts.byInviter + adding > ctx.config.INVITES_PER_INVITER_PER_HOUR || counts.byWorkspace + adding > ctx.config.INVITES_PER_WORKSPACE_PER_HOUR) {
+    throw new DomainError('invite_limit', 'Too many invitations in the last hour; try again later or in smaller batches', { retryAfter: 3600 });
+  }
+}
+
+export interface ListInvitationsInput {
+  status?: InvitationStatus[] | undefined;
+  type?: 'member' | 'guest' | undefined;
+  q?: string | undefined;
+  cursor?: string | undefined;
+  limit: number;
+}
+
+export async function listInvitations(ctx: Ctx, workspaceId: string, input: ListInvitationsInput) {
+  const { actor, workspace } = await loadActor(ctx.db, ctx, workspaceId);
+  enforce(canListInvitations(actor));
+  const rows = await repo.list(ctx.db, { workspaceId, status: input.status, type: input.type, q: input.q, before: decodeCursor(input.cursor), limit: input.limit, now: ctx.clock.now() });
+  const page = pageOf(rows.map((r) => ({ ...r, createdAt: r.invitation.createdAt, id: r.invitation.id })), input.limit);
+  return { items: page.items.map((r) => presentInvitation(r.invitation, r.inviterName, actor, rulesOf(workspace), ctx)), nextCursor: page.nextCursor };
+}
+
+export async function getInvitation(ctx: Ctx, workspaceId: string, id: string) {
+  const { actor, workspace } = await loadActor(ctx.db, ctx, workspaceId);
+  enforce(canListInvitations(actor));
+  const row = await repo.findWithInviter(ctx.db, workspaceId, id);
+  if (!row) throw new DomainError('not_found', 'Invitation not found');
+  return presentInvitation(row.invitation, row.inviterName, actor, rulesOf(workspace), ctx);
+}
+
+/** New link, old link dead (410 replaced), expiry restarted; role, email and workspace unchanged. */
+export async function resendInvitation(ctx: Ctx, workspaceId: string, id: string) {
+  return ctx.db.transaction(async (tx) => {
+    const { actor, workspace } = await loadActor(tx, ctx, workspaceId);
+    const row = await repo.findByIdForUpdate(tx, workspaceId, id);
+    if (!row) throw new DomainError('not_found', 'Invitation not found');
+    enforce(canListInvitations(actor));
+    enforce(canManageInvitation(actor, { role: row.role as InvitableRole, inviterUserId: row.inviterUserId }, rulesOf(workspace)));
+    const now = ctx.clock.now();
+    const status = effectiveStatus(row, now);
+    if (status !== 'pending' && status !== 'expired') throw new DomainError('invitation_not_pending', `This invitation is ${status}`);
+    const availableAt = row.lastSentAt.getTime() + ctx.config.INVITE_RESEND_COOLDOWN_SECONDS * 1000;
+    if (availableAt > now.getTime()) {
+      throw new DomainError('resend_cooldown', 'Wait a moment before sending this invitation again', { retryAfter: Math.ceil((availableAt - now.getTime()) / 1000) });
+    }
+    if (row.resendCount >= ctx.config.INVITE_MAX_RESENDS) throw new DomainError('resend_limit');
+    const link = newLink(ctx, row.id);
+    const updated = await repo.rotateToken(tx, row, { ...link, expiresAt: new Date(now.getTime() + workspace.inviteExpiryDays * DAY), inviterUserId: actor.userId, now });
+    if (!updated) throw new DomainError('invitation_not_pending');
+    await enqueue(tx, ctx, [{ kind: 'email.invitation', payload: { invitationId: row.id, nonce: link.tokenNonce } }]);
+    await recordActivity(tx, ctx, [{ type: 'invitation.resent', workspaceId, subjectType: 'invitation', subjectId: row.id, data: { email: row.email, resendCount: updated.resendCount } }]);
+    const inviterName = (await authRepo.findUserById(tx, actor.userId))?.name ?? null;
+    return presentInvitation(updated, inviterName, actor, rulesOf(workspace), ctx);
+  });
+}
+
+export async function revokeInvitation(ctx: Ctx, workspaceId: string, id: string) {
+  await ctx.db.transaction(async (tx) => {
+    const { actor, workspace } = await loadActor(tx, ctx, workspaceId);
+    const row = await repo.findById(tx, workspaceId, id);
+    if (!row) throw new DomainError('not_found', 'Invitation not found');
+    enforce(canListInvitations(actor));
+    enforce(canManageInvitation(actor, { role: row.role as InvitableRole, inviterUserId: row.inviterUserId }, rulesOf(workspace)));
+    const revoked = await repo.markRevoked(tx, workspaceId, id, ctx.clock.now());
+    if (!revoked) {
+      const now = await repo.findById(tx, workspaceId, id);
+      throw new DomainError('invitation_not_pending', `This invitation is ${now?.status ?? 'gone'}; remove the member instead`);
+    }
+    await recordActivity(tx, ctx, [{ type: 'invitation.revoked', workspaceId, subjectType: 'invitation', subjectId: id, data: { email: row.email } }]);
+  });
+}
+
+/**
+ * Resolves a link: unknown → 404 (same body for any token), known but unusable → 410 with why.
+ */
+async function resolveToken(db: Executor, token: string, now: Date): Promise<repo.InvitationRow> {
+  if (token.length < 20 || token.length > 200) throw new DomainError('invitation_not_found');
+  const tokenHash = hashToken(token);
+  const row = await repo.findByTokenHash(db, tokenHash);
+  if (!row) {
+    if (await repo.isSupersededToken(db, tokenHash)) throw new DomainError('invitation_replaced');
+    throw new DomainError('invitation_not_found');
+  }
+  const gone = goneCode(effectiveStatus(row, now));
+  if (gone) throw new DomainError(gone);
+  return row;
+}
+
+function maskEmail(email: string): string {
+  const at = email.lastIndexOf('@');
+  const local = email.slice(0, at);
+  return `${local.slice(0, 1)}${'•'.repeat(Math.max(1, Math.min(local.length - 1, 6)))}${email.slice(at)}`;
+}
+
+/** What the landing page may show: workspace, inviter, role, expiry and a masked address. */
+export async function previewInvitation(ctx: Ctx, token: string) {
+  const row = await resolveToken(ctx.db, token, ctx.clock.now());
+  const context = (await repo.findContext(ctx.db, row.id))!;
+  const signedInUser = ctx.userId ? await authRepo.findUserById(ctx.db, ctx.userId) : undefined;
+  return {
+    workspaceName: context.workspaceName,
+    inviterName: context.inviterName,
+    role: row.role as InvitableRole,
+    type: row.type as 'member' | 'guest',
+    expiresAt: row.expiresAt,
+    emailHint: maskEmail(row.email),
+    /** For a signed-in visitor only: whether this invitation is theirs (drives the landing page). */
+    signedInEmailMatches: signedInUser ? signedInUser.email === row.email : null,
+  };
+}
+
+export async function declineInvitation(ctx: Ctx, token: string) {
+  await ctx.db.transaction(async (tx) => {
+    const row = await resolveToken(tx, token, ctx.clock.now());
+    await declineRow(tx, ctx, row);
+  });
+}
+
+async function declineRow(tx: Executor, ctx: Ctx, row: repo.InvitationRow) {
+  const declined = await repo.markDeclined(tx, row.id, ctx.clock.now());
+  if (!declined) throw await preciseFailure(tx, row.id, ctx.clock.now());
+  await recordActivity(tx, ctx, [{ type: 'invitation.declined', workspaceId: row.workspaceId, subjectType: 'invitation', subjectId: row.id, data: { email: row.email } }]);
+}
+
+/** After a guarded update matched nothing: re-read and say exactly what happened. */
+async function preciseFailure(tx: Executor, id: string, now: Date): Promise<DomainError> {
+  const fresh = await repo.findAnyById(tx, id);
+  const gone = fresh ? goneCode(effectiveStatus(fresh, now)) : 'invitation_not_found';
+  return new DomainError(gone ?? 'invitation_replaced');
+}
+
+type AcceptOutcome = { kind: 'joined'; memberId: string; workspaceId: string } | { kind: 'already_member'; workspaceId: string };
+
+/**
+ * The heart of acceptance, shared by every path (link, inbox, newcomer sign-up). Re-checks that
+ * the inviter may still grant the role, then flips the invitation with one guarded statement so
+ * that of any number of concurrent calls exactly one creates the membership.
+ */
+async function acceptRow(tx: Executor, ctx: Ctx, row: repo.InvitationRow, user: authRepo.UserRow, expectedTokenHash: string | null): Promise<AcceptOutcome> {
+  const now = ctx.clock.now();
+  const workspaceId = row.workspaceId;
+  const existing = await membersRepo.findMemberByUser(tx, workspaceId, user.id);
+  if (existing?.status === 'active') {
+    const closed = await repo.markAccepted(tx, row.id, expectedTokenHash, user.id, now);
+    if (!closed) throw await preciseFailure(tx, row.id, now);
+    await recordActivity(tx, { ...ctx, userId: user.id }, [{ type: 'invitation.accepted', workspaceId, subjectType: 'invitation', subjectId: row.id, data: { email: row.email, alreadyMember: true } }]);
+    return { kind: 'already_member', workspaceId };
+  }
+  const inviter = row.inviterUserId ? await membersRepo.findActiveMembership(tx, workspaceId, row.inviterUserId) : undefined;
+  const inviterActor: Actor | null = inviter ? { userId: inviter.member.userId, memberId: inviter.member.id, role: inviter.member.role as Role } : null;
+  if (!inviterActor || !inviter || canInvite(inviterActor, row.role as InvitableRole, rulesOf(inviter.workspace))) {
+    throw new DomainError('inviter_not_permitted', 'Ask an administrator of the workspace to send you a new invitation');
+  }
+  const accepted = await repo.markAccepted(tx, row.id, expectedTokenHash, user.id, now);
+  if (!accepted) throw await preciseFailure(tx, row.id, now);
+  const role = row.role as InvitableRole;
+  const fields = { role, type: memberTypeForRole(role), invitedByUserId: row.inviterUserId, updatedAt: now };
+  const member = existing
+    ? await membersRepo.reactivateMember(tx, workspaceId, existing.id, fields)
+    : await membersRepo.insertMember(tx, { id: ctx.random.uuid(), workspaceId, userId: user.id, status: 'active', createdAt: now, ...fields });
+  if (!member) throw new DomainError('already_member');
+  if (roleTakesLocations(role) && row.locationIds.length) {
+    const live = new Set((await listLocations(tx, workspaceId)).map((l) => l.id));
+    await membersRepo.setMemberLocations(tx, workspaceId, member.id, row.locationIds.filter((id) => live.has(id)));
+  }
+  // The link was delivered to this address: accepting with it proves the address.
+  if (expectedTokenHash && !user.emailVerifiedAt) await authRepo.updateUser(tx, user.id, { emailVerifiedAt: now, updatedAt: now });
+  const events: ActivityInput[] = [
+    { type: 'invitation.accepted', workspaceId, subjectType: 'invitation', subjectId: row.id, data: { email: row.email, role } },
+    { type: 'member.joined', workspaceId, targetUserId: user.id, subjectType: 'member', subjectId: member.id, data: { role, via: 'invitation', invitationId: row.id } },
+  ];
+  await recordActivity(tx, { ...ctx, userId: user.id }, events);
+  return { kind: 'joined', memberId: member.id, workspaceId };
+}
+
+function outcomeOrThrow(outcome: AcceptOutcome) {
+  if (outcome.kind === 'already_member') {
+    throw new DomainError('already_member', 'You are already a member of this workspace; the invitation is now closed');
+  }
+  return { workspaceId: outcome.workspaceId, memberId: outcome.memberId };
+}
+
+/** Signed-in acceptance by link: the normalised emails must be equal. */
+export async function acceptInvitation(ctx: Ctx, token: string) {
+  const outcome = await ctx.db.transaction(async (tx) => {
+    const row = await resolveToken(tx, token, ctx.clock.now());
+    const user = await authRepo.findUserById(tx, ctx.userId!);
+    if (!user) throw new DomainError('unauthenticated');
+    if (user.email !== row.email) throw new DomainError('email_mismatch', 'Sign in with the address the invitation was sent to');
+    return acceptRow(tx, ctx, row, user, row.tokenHash);
+  });
+  return outcomeOrThrow(outcome);
+}
+
+/**
+ * A newcomer registers with the token: account, verified email, membership and session in one
+ * transaction. The email comes from the invitation; a different one is refused.
+ */
+export async function acceptAsNewcomer(ctx: Ctx, input: { token: string; email?: string | undefined; password: string; name: string }) {
+  const preview = await resolveToken(ctx.db, input.token, ctx.clock.now());
+  if (input.email !== undefined && input.email !== preview.email) throw new DomainError('email_mismatch', 'Register with the address the invitation was sent to');
+  checkPasswordPolicy(input.password, { email: preview.email });
+  const passwordHash = await hashPassword(input.password);
+  return ctx.db.transaction(async (tx) => {
+    const now = ctx.clock.now();
+    const row = await resolveToken(tx, input.token, now);
+    const user = await authRepo.insertUser(tx, { id: ctx.random.uuid(), email: row.email, name: input.name, passwordHash, emailVerifiedAt: now, createdAt: now, updatedAt: now });
+    if (!user) throw new DomainError('account_exists_login_required');
+    const userCtx = { ...ctx, userId: user.id };
+    await recordActivity(tx, userCtx, [{ type: 'auth.signed_up', subjectType: 'user', subjectId: user.id, data: { via: 'invitation' } }]);
+    const outcome = outcomeOrThrow(await acceptRow(tx, userCtx, row, user, row.tokenHash));
+    const session = await issueSession(tx, userCtx, user.id);
+    return { user, session, ...outcome };
+  });
+}
+
+/** The invitee inbox: only for a verified address, or anyone could claim a stranger's invitations. */
+async function verifiedUser(ctx: Ctx): Promise<authRepo.UserRow> {
+  const user = await authRepo.findUserById(ctx.db, ctx.userId!);
+  if (!user) throw new DomainError('unauthenticated');
+  if (!user.emailVerifiedAt) throw new DomainError('email_not_verified', 'Verify your email address to see invitations sent to it');
+  return user;
+}
+
+export async function listMyInvitations(ctx: Ctx) {
+  const user = await verifiedUser(ctx);
+  const rows = await repo.listPendingForEmail(ctx.db, user.email, ctx.clock.now());
+  return rows.map((r) => ({
+    id: r.invitation.id,
+    workspaceId: r.invitation.workspaceId,
+    workspaceName: r.workspaceName,
+    inviterName: r.inviterName,
+    role: r.invitation.role as InvitableRole,
+    type: r.invitation.type as 'member' | 'guest',
+    expiresAt: r.invitation.expiresAt,
+    createdAt: r.invitation.createdAt,
+  }));
+}
+
+async function myInvitation(tx: Executor, user: authRepo.UserRow, id: string, now: Date) {
+  const row = await repo.findPendingForEmailById(tx, id, user.email);
+  if (!row) throw new DomainError('not_found', 'Invitation not found');
+  const gone = goneCode(effectiveStatus(row, now));
+  if (gone) throw new DomainError(gone);
+  return row;
+}
+
+export async function acceptMyInvitation(ctx: Ctx, id: string) {
+  const user = await verifiedUser(ctx);
+  const outcome = await ctx.db.transaction(async (tx) => acceptRow(tx, ctx, await myInvitation(tx, user, id, ctx.clock.now()), user, null));
+  return outcomeOrThrow(outcome);
+}
+
+export async function declineMyInvitation(ctx: Ctx, id: string) {
+  const user = await verifiedUser(ctx);
+  await ctx.db.transaction(async (tx) => declineRow(tx, ctx, await myInvitation(tx, user, id, ctx.clock.now())));
+}
