@@ -14,6 +14,7 @@ import type { Db } from '../db/client.js';
 import { devMailboxRoutes } from '../email/dev-mailbox-routes.js';
 import { devMailboxMailer, smtpMailer, type Mailer } from '../email/mailer.js';
 import { installAuth } from '../http/auth.js';
+import { installIdempotency } from '../http/idempotency.js';
 import { installErrorHandling, sendProblem } from '../http/problem.js';
 import { standardProblems } from '../http/schemas.js';
 import type { App } from '../http/types.js';
@@ -118,6 +119,7 @@ export async function buildApp(opts: BuildOptions): Promise<GatehouseApp> {
     schema.response = { ...standardProblems, ...(schema.response as object | undefined) };
   });
   installAuth(app, deps);
+  installIdempotency(app, deps);
   app.addHook('onSend', async (req, reply) => {
     if (req.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
   });
