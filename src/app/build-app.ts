@@ -78,6 +78,13 @@ export async function buildApp(opts: BuildOptions): Promise<GatehouseApp> {
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     genReqId: () => (opts.random ?? systemRandom).uuid(),
+    // Router errors (over-long path param, malformed %-escape) skip every hook: answer them as problems too.
+    frameworkErrors: (err, req, reply) => {
+      reply.header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer').header('cache-control', 'no-store');
+      // Under /api/invitations/ the param is a link token: any token, however malformed, gets the one unknown-token answer.
+      if (req.url.startsWith('/api/invitations/')) return sendProblem(reply, req, 'invitation_not_found');
+      return sendProblem(reply, req, err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'not_found' : 'validation_failed');
+    },
   }).withTypeProvider<ZodTypeProvider>() as unknown as App;
 
   const deps: AppDeps = { db: opts.db, config, clock: opts.clock ?? systemClock, random: opts.random ?? systemRandom, keys: opts.keys, log: app.log };
@@ -85,6 +92,8 @@ export async function buildApp(opts: BuildOptions): Promise<GatehouseApp> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
+  // JSON only: a text/plain body is a CORS "simple" request a foreign page can send (T-SESS-05).
+  app.removeContentTypeParser('text/plain');
 
   await app.register(fastifyHelmet, {
     contentSecurityPolicy: {

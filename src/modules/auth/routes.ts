@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AppDeps } from '../../app/deps.js';
 import { clearSessionCookie, ctxOf, setSessionCookie, userCtx } from '../../http/auth.js';
@@ -21,11 +22,17 @@ const presentToken = (t: Awaited<ReturnType<typeof service.listApiTokens>>[numbe
 export function authRoutes(app: App, deps: AppDeps) {
   const windowMs = deps.config.RATE_LIMIT_WINDOW_SECONDS * 1000;
   // Per-account limit on sign-in attempts: keyed by the normalised email, before any work.
-  const perAccount = app.rateLimit({
+  // createRateLimit, not rateLimit(): the route's per-IP limiter has already marked the request,
+  // and a second rateLimit() handler on the same request silently does nothing.
+  const perAccountLimit = app.createRateLimit({
     max: deps.config.RATE_LIMIT_SIGN_IN_PER_ACCOUNT,
     timeWindow: 15 * 60 * 1000,
     keyGenerator: (req) => `acct:${normalizeEmail(String((req.body as { email?: unknown } | undefined)?.email ?? ''))}`,
   });
+  const perAccount = async (req: FastifyRequest) => {
+    const limit = await perAccountLimit(req);
+    if (!limit.isAllowed && limit.isExceeded) throw new DomainError('rate_limited', 'Slow down and try again later', { retryAfter: Math.max(1, limit.ttlInSeconds) });
+  };
 
   app.post('/api/auth/sign-up', {
     config: { auth: 'public', rateLimit: { max: deps.config.RATE_LIMIT_SIGN_UP_PER_IP, timeWindow: windowMs } },
