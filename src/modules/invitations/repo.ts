@@ -51,13 +51,18 @@ export async function materialiseExpired(db: Executor, workspaceId: string, ids:
     .where(and(eq(invitations.workspaceId, workspaceId), inArray(invitations.id, ids), eq(invitations.status, 'pending'), lte(invitations.expiresAt, now)));
 }
 
-/** Inserts; a row that collides with a pending one (a concurrent invite) is left out. */
+/**
+ * Inserts; a row that collides with a pending one (a concurrent invite) is left out. Rows are
+ * written in email order, so two bulk invites sharing addresses lock them in the same order and
+ * one waits for the other instead of deadlocking (test/concurrency/invites.test.ts). Returned in input order.
+ */
 export async function insertMany(db: Executor, rows: NewInvitationRow[]): Promise<InvitationRow[]> {
-  const out: InvitationRow[] = [];
-  for (let i = 0; i < rows.length; i += 2000) {
-    out.push(...(await db.insert(invitations).values(rows.slice(i, i + 2000)).onConflictDoNothing().returning()));
+  const sorted = [...rows].sort((a, b) => (a.email < b.email ? -1 : a.email > b.email ? 1 : 0));
+  const byId = new Map<string, InvitationRow>();
+  for (let i = 0; i < sorted.length; i += 2000) {
+    for (const row of await db.insert(invitations).values(sorted.slice(i, i + 2000)).onConflictDoNothing().returning()) byId.set(row.id, row);
   }
-  return out;
+  return rows.flatMap((r) => byId.get(r.id) ?? []);
 }
 
 /** The single guarded statement that makes acceptance happen at most once. */
