@@ -3,7 +3,7 @@ import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { DomainError, problemFor, type ErrorCode, type ProblemFieldError } from './errors.js';
 
 export function sendProblem(reply: FastifyReply, req: FastifyRequest, code: ErrorCode, opts: { detail?: string; retryAfter?: number; errors?: ProblemFieldError[] } = {}) {
-  const problem = problemFor(code, { ...opts, instance: req.url.split('?')[0]!.replace(/\/invitations\/[A-Za-z0-9_-]{20,}/, '/invitations/{token}'), requestId: req.id });
+  const problem = problemFor(code, { ...opts, instance: req.url.split('?')[0]!.replace(/^\/api\/invitations\/[^/]+/, '/api/invitations/{token}').replace(/\/invitations\/[A-Za-z0-9_-]{20,}/, '/invitations/{token}'), requestId: req.id });
   if (opts.retryAfter !== undefined) reply.header('retry-after', String(opts.retryAfter));
   return reply.code(problem.status).type('application/problem+json; charset=utf-8').send(problem);
 }
