@@ -26,6 +26,9 @@ import { invitationEmail } from '../modules/invitations/emails.js';
 import { invitationRoutes } from '../modules/invitations/routes.js';
 import { locationRoutes } from '../modules/locations/routes.js';
 import { memberRoutes } from '../modules/members/routes.js';
+import { guestRoutes } from '../modules/guests/routes.js';
+import { mfaRoutes } from '../modules/mfa/routes.js';
+import { deviceCodeEmail, securityNoticeEmail } from '../modules/mfa/emails.js';
 import { workspaceRoutes } from '../modules/workspaces/routes.js';
 import type { Config } from './config.js';
 import { systemClock, systemRandom, type Clock, type Random } from './context.js';
@@ -54,6 +57,8 @@ export const jobHandlers: JobHandlers = {
   'email.invitation': invitationEmail as JobHandlers['email.invitation'],
   'email.verification': verificationEmail as JobHandlers['email.verification'],
   'email.account_exists': accountExistsEmail as JobHandlers['email.account_exists'],
+  'email.security_notice': securityNoticeEmail as JobHandlers['email.security_notice'],
+  'email.device_code': deviceCodeEmail as JobHandlers['email.device_code'],
 };
 
 const webDist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web/dist');
@@ -153,6 +158,8 @@ export async function buildApp(opts: BuildOptions): Promise<GatehouseApp> {
   locationRoutes(app, deps);
   invitationRoutes(app, deps);
   activityRoutes(app, deps);
+  guestRoutes(app, deps);
+  mfaRoutes(app, deps);
   if (config.devMailbox) devMailboxRoutes(app, deps);
 
   const hasWeb = config.SERVE_WEB && existsSync(path.join(webDist, 'index.html'));

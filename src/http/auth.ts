@@ -10,6 +10,8 @@ export interface Principal {
   via: 'cookie' | 'token';
   sessionId: string | null;
   sessionTokenHash: string | null;
+  /** The password step is done but the second factor is not: almost nothing is allowed yet. */
+  mfaPending: boolean;
 }
 
 declare module 'fastify' {
@@ -19,6 +21,10 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Every /api route says who may call it; the app refuses to start otherwise (deny by default). */
     auth?: 'public' | 'user';
+    /** Reachable with a sign-in whose second factor is still pending (GET /api/me, sign-out, the MFA step). */
+    allowMfaPending?: boolean;
+    /** Reachable by an account that must first replace its temporary password (T-GUEST-02). */
+    allowPasswordChangePending?: boolean;
   }
 }
 
@@ -65,7 +71,7 @@ export function installAuth(app: FastifyInstance, deps: AppDeps) {
       const found = await findLiveApiToken(deps.db, hashToken(authz.slice(7).trim()), now);
       if (!found) throw new DomainError('unauthenticated', 'The API token is not valid');
       if (!found.token.lastUsedAt || now.getTime() - found.token.lastUsedAt.getTime() > TOUCH_EVERY_MS) await touchApiToken(deps.db, found.token.id, now);
-      req.principal = { user: found.user, via: 'token', sessionId: null, sessionTokenHash: null };
+      req.principal = { user: found.user, via: 'token', sessionId: null, sessionTokenHash: null, mfaPending: false };
       return;
     }
     if (UNSAFE.has(req.method)) {
@@ -83,11 +89,17 @@ export function installAuth(app: FastifyInstance, deps: AppDeps) {
     const found = await findLiveSession(deps.db, tokenHash, now);
     if (!found || now.getTime() - found.session.lastSeenAt.getTime() > idleMs) return;
     if (now.getTime() - found.session.lastSeenAt.getTime() > TOUCH_EVERY_MS) await touchSession(deps.db, found.session.id, now);
-    req.principal = { user: found.user, via: 'cookie', sessionId: found.session.id, sessionTokenHash: tokenHash };
+    req.principal = { user: found.user, via: 'cookie', sessionId: found.session.id, sessionTokenHash: tokenHash, mfaPending: found.session.state === 'mfa_pending' };
   });
 
   app.addHook('preHandler', async (req) => {
-    if (req.routeOptions.config?.auth === 'user' && !req.principal) throw new DomainError('unauthenticated');
+    const config = req.routeOptions.config;
+    if (config?.auth !== 'user') return;
+    const principal = req.principal;
+    if (!principal) throw new DomainError('unauthenticated');
+    // Enforced here, on every route, not only by the web app's redirects.
+    if (principal.mfaPending && !config.allowMfaPending) throw new DomainError('mfa_required');
+    if (principal.user.mustChangePassword && !config.allowPasswordChangePending) throw new DomainError('password_change_required');
   });
 }
 

@@ -7,7 +7,11 @@ import { outbox } from '../db/schema/index.js';
 export type OutboxJob =
   | { kind: 'email.invitation'; payload: { invitationId: string; nonce: string } }
   | { kind: 'email.verification'; payload: { verificationId: string; nonce: string } }
-  | { kind: 'email.account_exists'; payload: { userId: string } };
+  | { kind: 'email.account_exists'; payload: { userId: string } }
+  | { kind: 'email.security_notice'; payload: { userId: string; notice: SecurityNotice } }
+  | { kind: 'email.device_code'; payload: { deviceId: string; issuedAt: string } };
+
+export type SecurityNotice = 'mfa_enabled' | 'mfa_disabled' | 'recovery_codes_regenerated' | 'totp_replay';
 
 export type OutboxKind = OutboxJob['kind'];
 export type OutboxRow = typeof outbox.$inferSelect;

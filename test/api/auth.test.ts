@@ -288,8 +288,9 @@ describe('auth API', () => {
       const res = await user.api.get('/api/me');
       expect(res.statusCode).toBe(200);
       const body = json(res);
-      expect(Object.keys(body).sort()).toEqual(['user', 'workspaces']);
-      expect(Object.keys(body.user).sort()).toEqual(['createdAt', 'email', 'emailVerified', 'id', 'name']);
+      expect(Object.keys(body).sort()).toEqual(['mfaEnabled', 'nextStep', 'user', 'workspaces']);
+      expect(body).toMatchObject({ mfaEnabled: false, nextStep: null });
+      expect(Object.keys(body.user).sort()).toEqual(['createdAt', 'email', 'emailVerified', 'familyName', 'id', 'name']);
       expect(body.user).toMatchObject({ id: user.id, email: user.email, name: 'Shape Tester', emailVerified: true });
       expect(body.workspaces).toEqual([]);
       expect(res.body).not.toMatch(/argon2|password/i);
@@ -297,7 +298,7 @@ describe('auth API', () => {
       const ws = await user.api.post('/api/workspaces', { name: 'Shape WS' });
       expect(ws.statusCode).toBe(201);
       const after = json(await user.api.get('/api/me'));
-      expect(after.workspaces).toEqual([{ id: json(ws).id, name: 'Shape WS', role: 'owner', type: 'member' }]);
+      expect(after.workspaces).toEqual([{ id: json(ws).id, name: 'Shape WS', role: 'owner', type: 'member', partner: null, pendingRequirements: [] }]);
     });
 
     it('GET /api/me without a session → 401 unauthenticated', async () => {

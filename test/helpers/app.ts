@@ -70,11 +70,12 @@ export interface Caller {
   post(url: string, body?: unknown, headers?: Record<string, string>): Promise<Res>;
   patch(url: string, body?: unknown, headers?: Record<string, string>): Promise<Res>;
   delete(url: string, headers?: Record<string, string>): Promise<Res>;
+  put(url: string, body?: unknown, headers?: Record<string, string>): Promise<Res>;
 }
 
 /** Requests as a browser would send them: with the session cookie (if any) and our Origin. */
 export function caller(app: FastifyInstance, cookie?: string): Caller {
-  const send = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, body?: unknown, headers: Record<string, string> = {}) =>
+  const send = (method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', url: string, body?: unknown, headers: Record<string, string> = {}) =>
     app.inject({
       method,
       url,
@@ -86,6 +87,7 @@ export function caller(app: FastifyInstance, cookie?: string): Caller {
     post: (url, body, headers) => send('POST', url, body ?? {}, headers),
     patch: (url, body, headers) => send('PATCH', url, body, headers),
     delete: (url, headers) => send('DELETE', url, undefined, headers),
+    put: (url, body, headers) => send('PUT', url, body, headers),
   };
 }
 

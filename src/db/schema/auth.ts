@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { index, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { boolean, check, index, integer, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -9,8 +9,12 @@ export const users = pgTable('users', {
   email: text('email').notNull().unique(),
   name: text('name').notNull(),
   passwordHash: text('password_hash').notNull(),
+  familyName: text('family_name'),
   emailVerifiedAt: ts('email_verified_at'),
   passwordChangedAt: ts('password_changed_at'),
+  /** Set for accounts created with a temporary password (guests): every call but the change is refused. */
+  mustChangePassword: boolean('must_change_password').notNull().default(false),
+  tempPasswordExpiresAt: ts('temp_password_expires_at'),
   createdAt: ts('created_at').notNull(),
   updatedAt: ts('updated_at').notNull(),
 });
@@ -28,8 +32,11 @@ export const sessions = pgTable(
     revokedAt: ts('revoked_at'),
     ip: text('ip'),
     userAgent: text('user_agent'),
+    /** `mfa_pending` after the password step of an MFA user; only the second step is allowed. */
+    state: text('state').notNull().default('active'),
+    mfaFailedAttempts: integer('mfa_failed_attempts').notNull().default(0),
   },
-  (t) => [index('sessions_user_idx').on(t.userId)],
+  (t) => [index('sessions_user_idx').on(t.userId), check('sessions_state', sql`${t.state} in ('active','mfa_pending')`)],
 );
 
 export const apiTokens = pgTable(

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { check, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { users } from './auth.js';
-import { workspaces } from './workspaces.js';
+import { localPartners, workspaces } from './workspaces.js';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -26,6 +26,10 @@ export const invitations = pgTable(
     resendCount: integer('resend_count').notNull().default(0),
     lastSentAt: ts('last_sent_at').notNull(),
     acceptedByUserId: uuid('accepted_by_user_id').references(() => users.id, { onDelete: 'set null' }),
+    localPartnerId: uuid('local_partner_id').references(() => localPartners.id, { onDelete: 'cascade' }),
+    partnerRole: text('partner_role'),
+    /** Guest invitations to a new person create the account with a temporary password (Cerby). */
+    provisionedUserId: uuid('provisioned_user_id').references(() => users.id, { onDelete: 'set null' }),
     respondedAt: ts('responded_at'),
     createdAt: ts('created_at').notNull(),
     updatedAt: ts('updated_at').notNull(),

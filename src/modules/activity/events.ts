@@ -9,6 +9,23 @@ export const ACTIVITY_TYPES = [
   'auth.password_changed',
   'auth.api_token_created',
   'auth.api_token_revoked',
+  'auth.mfa_enabled',
+  'auth.mfa_disabled',
+  'auth.mfa_failed',
+  'auth.mfa_replay_rejected',
+  'auth.recovery_code_used',
+  'auth.recovery_codes_regenerated',
+  'auth.device_trusted',
+  'auth.device_approved',
+  'auth.device_removed',
+  'auth.temporary_password_issued',
+  'auth.setup_completed',
+  'workspace.terms_updated',
+  'workspace.terms_accepted',
+  'partner.created',
+  'partner.removed',
+  'partner.member_role_changed',
+  'guest.removed',
   'workspace.created',
   'workspace.updated',
   'workspace.ownership_transferred',
@@ -36,7 +53,7 @@ export interface ActivityInput {
   /** Defaults to the ctx's user. */
   actorUserId?: string | null;
   targetUserId?: string | null;
-  subjectType?: 'workspace' | 'member' | 'invitation' | 'location' | 'user' | 'api_token' | 'outbox' | null;
+  subjectType?: 'workspace' | 'member' | 'invitation' | 'location' | 'user' | 'api_token' | 'outbox' | 'device' | 'local_partner' | null;
   subjectId?: string | null;
   data?: Record<string, unknown>;
 }

@@ -1,4 +1,4 @@
-import { and, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, eq, gt, inArray, isNull, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
 import { apiTokens, emailVerifications, sessions, users } from '../../db/schema/index.js';
 
@@ -106,4 +106,23 @@ export async function redeemEmailVerification(db: Executor, tokenHash: string, n
     .where(and(eq(emailVerifications.tokenHash, tokenHash), isNull(emailVerifications.usedAt), gt(emailVerifications.expiresAt, now)))
     .returning();
   return row;
+}
+
+/** Counts a wrong second-factor attempt on a pending sign-in; returns the new total. */
+export async function countFailedMfa(db: Executor, sessionId: string): Promise<number> {
+  const [row] = await db
+    .update(sessions)
+    .set({ mfaFailedAttempts: sql`${sessions.mfaFailedAttempts} + 1` })
+    .where(eq(sessions.id, sessionId))
+    .returning({ n: sessions.mfaFailedAttempts });
+  return row?.n ?? 0;
+}
+
+/** Existing accounts among these addresses, by email. */
+export async function findUsersByEmails(db: Executor, emails: string[]): Promise<Map<string, UserRow>> {
+  const out = new Map<string, UserRow>();
+  for (let i = 0; i < emails.length; i += 5000) {
+    for (const u of await db.select().from(users).where(inArray(users.email, emails.slice(i, i + 5000)))) out.set(u.email, u);
+  }
+  return out;
 }

@@ -7,6 +7,8 @@ import type { App } from '../../http/types.js';
 import { normalizeEmail } from '../../lib/email-address.js';
 import * as invitations from '../invitations/service.js';
 import { listMyWorkspaces } from '../workspaces/service.js';
+import { hasConfirmedMfa } from '../members/repo.js';
+import { DEVICE_COOKIE } from '../mfa/routes.js';
 import * as schemas from './schemas.js';
 import * as service from './service.js';
 
@@ -62,16 +64,25 @@ export function authRoutes(app: App, deps: AppDeps) {
   app.post('/api/auth/sign-in', {
     config: { auth: 'public', rateLimit: { max: deps.config.RATE_LIMIT_SIGN_IN_PER_IP, timeWindow: windowMs } },
     preHandler: perAccount,
-    schema: { tags: ['auth'], summary: 'Sign in with email and password; sets the session cookie', body: schemas.signInBody, response: { 200: z.object({ user: schemas.userSchema }) } },
+    schema: {
+      tags: ['auth'],
+      summary: 'Sign in with email and password; sets the session cookie. `mfaRequired`: finish with POST /api/auth/mfa/verify',
+      body: schemas.signInBody,
+      response: { 200: z.object({ user: schemas.userSchema, mfaRequired: z.boolean(), passwordChangeRequired: z.boolean() }) },
+    },
     handler: async (req, reply) => {
-      const { user, session } = await service.signIn(ctxOf(deps, req), { ...req.body, previousSessionHash: req.principal?.sessionTokenHash ?? undefined });
+      const { user, session, mfaRequired } = await service.signIn(ctxOf(deps, req), {
+        ...req.body,
+        previousSessionHash: req.principal?.sessionTokenHash ?? undefined,
+        deviceToken: req.cookies[DEVICE_COOKIE],
+      });
       setSessionCookie(reply, deps, session.token, session.expiresAt);
-      return { user: service.presentUser(user) };
+      return { user: service.presentUser(user), mfaRequired, passwordChangeRequired: user.mustChangePassword };
     },
   });
 
   app.post('/api/auth/sign-out', {
-    config: { auth: 'user' },
+    config: { auth: 'user', allowMfaPending: true, allowPasswordChangePending: true },
     schema: { tags: ['auth'], summary: 'End this session', response: { 204: z.null() } },
     handler: async (req, reply) => {
       if (req.principal?.sessionId) await service.signOut(userCtx(deps, req), req.principal.sessionId);
@@ -87,12 +98,20 @@ export function authRoutes(app: App, deps: AppDeps) {
   });
 
   app.get('/api/me', {
-    config: { auth: 'user' },
-    schema: { tags: ['me'], summary: 'The signed-in user and their workspaces', response: { 200: schemas.meResponse } },
+    config: { auth: 'user', allowMfaPending: true, allowPasswordChangePending: true },
+    schema: { tags: ['me'], summary: 'The signed-in user, what their sign-in still needs, and their workspaces', response: { 200: schemas.meResponse } },
     handler: async (req) => {
       const ctx = userCtx(deps, req);
-      const workspaces = await listMyWorkspaces(ctx);
-      return { user: service.presentUser(req.principal!.user), workspaces: workspaces.map((w) => ({ id: w.id, name: w.name, role: w.role, type: w.role === 'guest' ? 'guest' : 'member' })) };
+      const principal = req.principal!;
+      const nextStep = principal.mfaPending ? ('mfa' as const) : principal.user.mustChangePassword ? ('change_password' as const) : null;
+      // Until the sign-in is complete, the account reveals nothing about its workspaces.
+      const workspaces = nextStep ? [] : await listMyWorkspaces(ctx);
+      return {
+        user: service.presentUser(principal.user),
+        nextStep,
+        mfaEnabled: await hasConfirmedMfa(deps.db, principal.user.id),
+        workspaces: workspaces.map((w) => ({ id: w.id, name: w.name, role: w.role, type: w.role === 'guest' ? 'guest' : 'member', partner: w.partner, pendingRequirements: w.pendingRequirements })),
+      };
     },
   });
 

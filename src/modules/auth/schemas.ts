@@ -11,7 +11,7 @@ export const nameField = z
 export const passwordField = z.string().min(1).max(256);
 
 export const userSchema = z
-  .object({ id: z.uuid(), email: z.string(), name: z.string(), emailVerified: z.boolean(), createdAt: z.date() })
+  .object({ id: z.uuid(), email: z.string(), name: z.string(), familyName: z.string().nullable(), emailVerified: z.boolean(), createdAt: z.date() })
   .meta({ id: 'User' });
 
 export const signUpBody = z.strictObject({
@@ -27,7 +27,19 @@ export const signInBody = z.strictObject({ email: emailField, password: password
 
 export const meResponse = z.object({
   user: userSchema,
-  workspaces: z.array(z.object({ id: z.uuid(), name: z.string(), role: z.string(), type: z.string() })),
+  /** What the sign-in still needs: the second factor, or replacing a temporary password. */
+  nextStep: z.enum(['mfa', 'change_password']).nullable(),
+  mfaEnabled: z.boolean(),
+  workspaces: z.array(
+    z.object({
+      id: z.uuid(),
+      name: z.string(),
+      role: z.string(),
+      type: z.string(),
+      partner: z.object({ id: z.uuid(), role: z.enum(['guest_admin', 'guest_user']) }).nullable(),
+      pendingRequirements: z.array(z.enum(['terms', 'mfa'])),
+    }),
+  ),
 });
 
 export const changePasswordBody = z.strictObject({ currentPassword: passwordField, newPassword: passwordField });

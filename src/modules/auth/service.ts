@@ -9,9 +9,11 @@ import { checkPasswordPolicy, hashPassword, verifyAgainstDummy, verifyPassword }
 import * as repo from './repo.js';
 import { issueSession, type IssuedSession } from './sessions.js';
 import type { Executor } from '../../db/client.js';
+import { deviceSkipsMfa } from '../mfa/devices.js';
+import { findTotp } from '../mfa/repo.js';
 
 export function presentUser(u: repo.UserRow) {
-  return { id: u.id, email: u.email, name: u.name, emailVerified: u.emailVerifiedAt !== null, createdAt: u.createdAt };
+  return { id: u.id, email: u.email, name: u.name, familyName: u.familyName, emailVerified: u.emailVerifiedAt !== null, createdAt: u.createdAt };
 }
 
 /** Starts an email verification: a derived link goes out through the outbox (ADR 0002). */
@@ -37,7 +39,7 @@ export async function startEmailVerification(tx: Executor, ctx: Ctx, user: { id:
  * (no enumeration); the owner of an existing account gets an email instead.
  */
 export async function signUp(ctx: Ctx, input: { email: string; password: string; name: string }): Promise<void> {
-  checkPasswordPolicy(input.password, { email: input.email });
+  await checkPasswordPolicy(input.password, { email: input.email });
   const existing = await repo.findUserByEmail(ctx.db, input.email);
   if (existing) {
     await verifyAgainstDummy(input.password);
@@ -59,27 +61,42 @@ export async function signUp(ctx: Ctx, input: { email: string; password: string;
 }
 
 /**
- * Password sign-in. Unknown email and wrong password give the same error after the same work.
- * A previous session presented with the request is revoked: the token rotates on every sign-in.
+ * Password sign-in. Unknown email, wrong password and an expired temporary password all give the
+ * same error after the same work. A previous session presented with the request is revoked: the
+ * token rotates on every sign-in. With MFA on, the session starts `mfa_pending` unless the
+ * request comes from a device trusted since the current authenticator was enrolled.
  */
-export async function signIn(ctx: Ctx, input: { email: string; password: string; previousSessionHash?: string | undefined }): Promise<{ user: repo.UserRow; session: IssuedSession }> {
+export async function signIn(
+  ctx: Ctx,
+  input: { email: string; password: string; previousSessionHash?: string | undefined; deviceToken?: string | undefined },
+): Promise<{ user: repo.UserRow; session: IssuedSession; mfaRequired: boolean }> {
+  const now = ctx.clock.now();
   const user = await repo.findUserByEmail(ctx.db, input.email);
   const ok = user ? await verifyPassword(user.passwordHash, input.password) : await verifyAgainstDummy(input.password);
-  if (!user || !ok) {
+  const tempPasswordExpired = !!user?.mustChangePassword && !!user.tempPasswordExpiresAt && user.tempPasswordExpiresAt <= now;
+  if (!user || !ok || tempPasswordExpired) {
     await ctx.db.transaction((tx) =>
       recordActivity(tx, { ...ctx, userId: null }, [
-        { type: 'auth.sign_in_failed', actorUserId: null, targetUserId: user?.id ?? null, data: user ? {} : { email: input.email } },
+        {
+          type: 'auth.sign_in_failed',
+          actorUserId: null,
+          targetUserId: user?.id ?? null,
+          data: user ? (tempPasswordExpired && ok ? { reason: 'temporary_password_expired' } : {}) : { email: input.email },
+        },
       ]),
     );
     throw new DomainError('invalid_credentials');
   }
+  const totp = await findTotp(ctx.db, user.id);
+  const mfaRequired = !!totp?.confirmedAt && !(await deviceSkipsMfa(ctx.db, user.id, input.deviceToken, totp.confirmedAt, now));
   const session = await ctx.db.transaction(async (tx) => {
-    if (input.previousSessionHash) await repo.revokeSessionByHash(tx, input.previousSessionHash, ctx.clock.now());
-    const s = await issueSession(tx, ctx, user.id);
-    await recordActivity(tx, { ...ctx, userId: user.id }, [{ type: 'auth.signed_in', subjectType: 'user', subjectId: user.id }]);
+    if (input.previousSessionHash) await repo.revokeSessionByHash(tx, input.previousSessionHash, now);
+    const s = await issueSession(tx, ctx, user.id, mfaRequired ? 'mfa_pending' : 'active');
+    // With a second step pending, `auth.signed_in` is recorded when it succeeds.
+    if (!mfaRequired) await recordActivity(tx, { ...ctx, userId: user.id }, [{ type: 'auth.signed_in', subjectType: 'user', subjectId: user.id, data: totp?.confirmedAt ? { secondFactor: 'trusted_device' } : {} }]);
     return s;
   });
-  return { user, session };
+  return { user, session, mfaRequired };
 }
 
 export async function signOut(ctx: Ctx, sessionId: string): Promise<void> {
@@ -116,7 +133,7 @@ export async function resendVerification(ctx: Ctx): Promise<void> {
 export async function changePassword(ctx: Ctx, input: { currentPassword: string; newPassword: string }): Promise<IssuedSession> {
   const user = (await repo.findUserById(ctx.db, ctx.userId!))!;
   if (!(await verifyPassword(user.passwordHash, input.currentPassword))) throw new DomainError('current_password_wrong');
-  checkPasswordPolicy(input.newPassword, { email: user.email, name: user.name });
+  await checkPasswordPolicy(input.newPassword, { email: user.email, name: user.name });
   if (input.newPassword === input.currentPassword) throw new DomainError('weak_password', 'Choose a password different from the current one');
   const passwordHash = await hashPassword(input.newPassword);
   return ctx.db.transaction(async (tx) => {

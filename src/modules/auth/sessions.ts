@@ -9,8 +9,11 @@ export interface IssuedSession {
   expiresAt: Date;
 }
 
-/** A new opaque session: 256 random bits, only the SHA-256 stored. */
-export async function issueSession(tx: Executor, ctx: Ctx, userId: string): Promise<IssuedSession> {
+/**
+ * A new opaque session: 256 random bits, only the SHA-256 stored. `mfa_pending` sessions can do
+ * nothing but finish the second sign-in step (or sign out).
+ */
+export async function issueSession(tx: Executor, ctx: Ctx, userId: string, state: 'active' | 'mfa_pending' = 'active'): Promise<IssuedSession> {
   const now = ctx.clock.now();
   const token = randomToken((n) => ctx.random.bytes(n));
   const expiresAt = new Date(now.getTime() + ctx.config.SESSION_ABSOLUTE_DAYS * DAY);
@@ -23,6 +26,7 @@ export async function issueSession(tx: Executor, ctx: Ctx, userId: string): Prom
     expiresAt,
     ip: ctx.meta.ip ?? null,
     userAgent: ctx.meta.userAgent?.slice(0, 512) ?? null,
+    state,
   });
   return { token, expiresAt };
 }

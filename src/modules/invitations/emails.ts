@@ -2,14 +2,13 @@ import type { AppDeps } from '../../app/deps.js';
 import { formatDate, renderMail, ROLE_LABELS } from '../../email/templates.js';
 import type { JobResult } from '../../jobs/worker.js';
 import { deriveToken } from '../../lib/crypto.js';
+import { findUserById } from '../auth/repo.js';
 import { findContext } from './repo.js';
+import { INVITATION_TOKEN_PURPOSE, invitationUrl, temporaryPassword } from './links.js';
+
+export { INVITATION_TOKEN_PURPOSE, invitationUrl };
 import { effectiveStatus } from './state.js';
 
-export const INVITATION_TOKEN_PURPOSE = 'invitation';
-
-export function invitationUrl(appUrl: string, token: string): string {
-  return new URL(`/invite/${token}`, appUrl).toString();
-}
 
 /**
  * Rebuilds the link from the invitation id and the nonce of this issue (ADR 0002). A job whose
@@ -24,6 +23,27 @@ export async function invitationEmail(deps: AppDeps, payload: { invitationId: st
   if (effectiveStatus(inv, deps.clock.now()) !== 'pending') return { skip: `invitation ${inv.status}` };
   const token = deriveToken(deps.keys.tokens, INVITATION_TOKEN_PURPOSE, inv.id, inv.tokenNonce);
   const inviter = row.inviterName ?? 'A workspace administrator';
+  const account = inv.provisionedUserId ? await findUserById(deps.db, inv.provisionedUserId) : undefined;
+  if (account?.mustChangePassword && account.tempPasswordExpiresAt) {
+    // Cerby's guest invitation: workspace, username and a temporary password, and "Join as a guest".
+    const password = temporaryPassword(deps.keys.tokens, inv.id, inv.tokenNonce);
+    return {
+      mail: renderMail({
+        to: inv.email,
+        subject: `${inviter} invited you to ${row.workspaceName} as a guest`,
+        heading: `Join ${row.workspaceName} as a guest`,
+        paragraphs: [
+          `${inviter} invited you to the workspace “${row.workspaceName}” on Gatehouse as a guest.`,
+          `Workspace: ${row.workspaceName}`,
+          `Username: ${inv.email}`,
+          `Temporary password: ${password}`,
+          `The temporary password works until ${formatDate(account.tempPasswordExpiresAt)}. At your first sign-in you will choose your own password.`,
+        ],
+        action: { label: 'Join as a guest', url: invitationUrl(deps.config.APP_URL, token) },
+        footer: 'If you were not expecting this invitation, you can ignore this email.',
+      }),
+    };
+  }
   const role = ROLE_LABELS[inv.role] ?? inv.role;
   return {
     mail: renderMail({

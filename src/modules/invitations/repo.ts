@@ -210,3 +210,11 @@ export async function findPendingForEmailById(db: Executor, id: string, email: s
   const [row] = await db.select().from(invitations).where(and(eq(invitations.id, id), eq(invitations.email, email)));
   return row;
 }
+
+export async function pendingProvisionedFor(db: Executor, userId: string, now: Date): Promise<InvitationRow[]> {
+  return db
+    .select()
+    .from(invitations)
+    .where(and(eq(invitations.provisionedUserId, userId), eq(invitations.status, 'pending'), gt(invitations.expiresAt, now)))
+    .orderBy(invitations.createdAt);
+}

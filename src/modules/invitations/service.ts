@@ -11,13 +11,15 @@ import { recordActivity } from '../activity/record.js';
 import { checkPasswordPolicy, hashPassword } from '../auth/passwords.js';
 import * as authRepo from '../auth/repo.js';
 import { issueSession } from '../auth/sessions.js';
-import { enforce, loadActor } from '../members/actor.js';
-import { allowed, canInvite, canListInvitations, canManageInvitation, type Actor, type WorkspaceRules } from '../members/policy.js';
+import { actorOf, enforce, loadActor } from '../members/actor.js';
+import { allowed, canInvite, canListInvitations, canManageInvitation, type Actor, type PartnerRole, type WorkspaceRules } from '../members/policy.js';
 import * as membersRepo from '../members/repo.js';
-import { memberTypeForRole, roleTakesLocations, type InvitableRole, type Role } from '../members/roles.js';
+import { isAdminRole, memberTypeForRole, roleTakesLocations, type InvitableRole, type Role } from '../members/roles.js';
+import { findActivePartner } from '../guests/repo.js';
+import { canInviteToPartner } from '../guests/policy.js';
 import { assertLocationsExist, listLocations } from '../locations/repo.js';
 import type { WorkspaceRow } from '../workspaces/repo.js';
-import { INVITATION_TOKEN_PURPOSE } from './emails.js';
+import { INVITATION_TOKEN_PURPOSE, temporaryPassword } from './links.js';
 import * as repo from './repo.js';
 import { effectiveStatus, goneCode, type InvitationStatus, type SkipReason } from './state.js';
 
@@ -62,7 +64,14 @@ export interface InviteInput {
   emails: string[];
   role: InvitableRole;
   locationIds?: string[] | undefined;
+  /** Guests of a local partner (Cerby): which partner and which partner role. */
+  localPartnerId?: string | undefined;
+  partnerRole?: PartnerRole | undefined;
 }
+
+/** Guest invitations last 3 days (Cerby); temporary passwords 48 hours. */
+export const GUEST_INVITATION_DAYS = 3;
+export const TEMP_PASSWORD_HOURS = 48;
 
 /**
  * Bulk invitation in one transaction: normalise, de-duplicate, partition into created and
@@ -70,79 +79,134 @@ export interface InviteInput {
  * activity together. A role above the inviter's refuses the whole request and creates nothing.
  */
 export async function inviteMembers(ctx: Ctx, workspaceId: string, input: InviteInput) {
-  if (input.emails.length > ctx.config.BULK_INVITE_MAX) {
-    throw new DomainError('validation_failed', `At most ${ctx.config.BULK_INVITE_MAX} addresses per request`);
-  }
+  assertBatchSize(ctx, input.emails.length);
   return ctx.db.transaction(async (tx) => {
     const { actor, workspace } = await loadActor(tx, ctx, workspaceId);
-    const rules = rulesOf(workspace);
-    enforce(canInvite(actor, input.role, rules));
-    const locationIds = [...new Set(input.locationIds ?? [])];
-    if (locationIds.length && !roleTakesLocations(input.role)) throw new DomainError('unprocessable', 'Only users and guests are limited to locations');
-    await assertLocationsExist(tx, workspaceId, locationIds);
-
-    const now = ctx.clock.now();
-    const skipped: { email: string; reason: SkipReason }[] = [];
-    const candidates = new Map<string, string>(); // normalised → as typed
-    const allowedDomains = new Set(workspace.allowedEmailDomains);
-    for (const raw of input.emails) {
-      const parsed = parseEmail(raw);
-      if (!parsed.ok) skipped.push({ email: raw.trim().slice(0, 320), reason: 'invalid' });
-      else if (candidates.has(parsed.email)) skipped.push({ email: raw.trim(), reason: 'duplicate' });
-      else if (allowedDomains.size && !allowedDomains.has(emailDomain(parsed.email))) skipped.push({ email: raw.trim(), reason: 'domain_not_allowed' });
-      else candidates.set(parsed.email, raw.trim());
-    }
-
-    const emails = [...candidates.keys()];
-    const members = await membersRepo.activeMemberEmails(tx, workspaceId, emails);
-    const pending = await repo.findPendingByEmails(tx, workspaceId, emails.filter((e) => !members.has(e)));
-    const stillPending = new Set(pending.filter((p) => p.expiresAt > now).map((p) => p.email));
-    await repo.materialiseExpired(tx, workspaceId, pending.filter((p) => p.expiresAt <= now).map((p) => p.id), now);
-
-    const toCreate: string[] = [];
-    for (const email of emails) {
-      if (members.has(email)) skipped.push({ email: candidates.get(email)!, reason: 'already_member' });
-      else if (stillPending.has(email)) skipped.push({ email: candidates.get(email)!, reason: 'already_pending' });
-      else toCreate.push(email);
-    }
-    await enforceInviteCaps(tx, ctx, workspaceId, toCreate.length);
-
-    const expiresAt = new Date(now.getTime() + workspace.inviteExpiryDays * DAY);
-    const rows: repo.NewInvitationRow[] = toCreate.map((email) => {
-      const id = ctx.random.uuid();
-      return {
-        id,
-        workspaceId,
-        email,
-        emailDisplay: candidates.get(email)!,
-        role: input.role,
-        type: memberTypeForRole(input.role),
-        locationIds,
-        inviterUserId: actor.userId,
-        status: 'pending',
-        expiresAt,
-        ...newLink(ctx, id),
-        resendCount: 0,
-        lastSentAt: now,
-        createdAt: now,
-        updatedAt: now,
-      };
-    });
-    const created = await repo.insertMany(tx, rows);
-    if (created.length < rows.length) {
-      // Another request invited some of these addresses between our read and our insert.
-      const createdEmails = new Set(created.map((c) => c.email));
-      for (const r of rows) if (!createdEmails.has(r.email)) skipped.push({ email: r.emailDisplay, reason: 'already_pending' });
-    }
-    await enqueue(tx, ctx, created.map((c) => ({ kind: 'email.invitation' as const, payload: { invitationId: c.id, nonce: c.tokenNonce } })));
-    await recordActivity(
-      tx,
-      ctx,
-      created.map((c) => ({ type: 'invitation.created', workspaceId, subjectType: 'invitation', subjectId: c.id, data: { email: c.email, role: c.role, locationIds } })),
-    );
-    const inviterName = (await authRepo.findUserById(tx, actor.userId))?.name ?? null;
-    return { created: created.map((c) => presentInvitation(c, inviterName, actor, rules, ctx)), skipped };
+    enforce(canInvite(actor, input.role, rulesOf(workspace)));
+    // Partner guests are invited by admins here, or by the partner's Guest Admins on the partner's routes.
+    if (input.localPartnerId !== undefined && !isAdminRole(actor.role)) throw new DomainError('forbidden', 'Only admins add guests to a local partner here');
+    return createInvitations(tx, ctx, actor, workspace, input);
   });
+}
+
+export function assertBatchSize(ctx: Ctx, n: number): void {
+  if (n > ctx.config.BULK_INVITE_MAX) throw new DomainError('validation_failed', `At most ${ctx.config.BULK_INVITE_MAX} addresses per request`);
+}
+
+/**
+ * The invitation writer shared by every caller that has already authorised the actor (members
+ * and guests, local partners, and later the importer). Guests differ in three ways: addresses on
+ * the company's own domains are refused, invitations last 3 days, and a person with no account
+ * gets one at once, with a temporary password sent in the mail (Cerby).
+ */
+export async function createInvitations(tx: Executor, ctx: Ctx, actor: Actor, workspace: WorkspaceRow, input: InviteInput) {
+  const workspaceId = workspace.id;
+  const rules = rulesOf(workspace);
+  const guest = input.role === 'guest';
+  if (!guest && (input.localPartnerId || input.partnerRole)) throw new DomainError('unprocessable', 'Only guests belong to local partners');
+  if (input.localPartnerId && !(await findActivePartner(tx, workspaceId, input.localPartnerId))) throw new DomainError('not_found', 'Local partner not found');
+  const partnerRole = input.localPartnerId ? (input.partnerRole ?? 'guest_user') : null;
+  const locationIds = [...new Set(input.locationIds ?? [])];
+  if (locationIds.length && !roleTakesLocations(input.role)) throw new DomainError('unprocessable', 'Only users and guests are limited to locations');
+  await assertLocationsExist(tx, workspaceId, locationIds);
+
+  const now = ctx.clock.now();
+  const skipped: { email: string; reason: SkipReason }[] = [];
+  const candidates = new Map<string, string>(); // normalised → as typed
+  const allowedDomains = new Set(workspace.allowedEmailDomains);
+  const companyDomains = new Set(guest ? workspace.companyDomains : []);
+  for (const raw of input.emails) {
+    const parsed = parseEmail(raw);
+    if (!parsed.ok) skipped.push({ email: raw.trim().slice(0, 320), reason: 'invalid' });
+    else if (candidates.has(parsed.email)) skipped.push({ email: raw.trim(), reason: 'duplicate' });
+    else if (companyDomains.has(emailDomain(parsed.email))) skipped.push({ email: raw.trim(), reason: 'company_domain' });
+    else if (!guest && allowedDomains.size && !allowedDomains.has(emailDomain(parsed.email))) skipped.push({ email: raw.trim(), reason: 'domain_not_allowed' });
+    else candidates.set(parsed.email, raw.trim());
+  }
+
+  const emails = [...candidates.keys()];
+  const members = await membersRepo.activeMemberEmails(tx, workspaceId, emails);
+  const pending = await repo.findPendingByEmails(tx, workspaceId, emails.filter((e) => !members.has(e)));
+  const stillPending = new Set(pending.filter((p) => p.expiresAt > now).map((p) => p.email));
+  await repo.materialiseExpired(tx, workspaceId, pending.filter((p) => p.expiresAt <= now).map((p) => p.id), now);
+
+  const toCreate: string[] = [];
+  for (const email of emails) {
+    if (members.has(email)) skipped.push({ email: candidates.get(email)!, reason: 'already_member' });
+    else if (stillPending.has(email)) skipped.push({ email: candidates.get(email)!, reason: 'already_pending' });
+    else toCreate.push(email);
+  }
+  await enforceInviteCaps(tx, ctx, workspaceId, toCreate.length);
+
+  const expiresAt = new Date(now.getTime() + (guest ? GUEST_INVITATION_DAYS : workspace.inviteExpiryDays) * DAY);
+  const rows: repo.NewInvitationRow[] = toCreate.map((email) => {
+    const id = ctx.random.uuid();
+    return {
+      id,
+      workspaceId,
+      email,
+      emailDisplay: candidates.get(email)!,
+      role: input.role,
+      type: memberTypeForRole(input.role),
+      locationIds,
+      inviterUserId: actor.userId,
+      status: 'pending',
+      expiresAt,
+      ...newLink(ctx, id),
+      resendCount: 0,
+      lastSentAt: now,
+      localPartnerId: input.localPartnerId ?? null,
+      partnerRole,
+      createdAt: now,
+      updatedAt: now,
+    };
+  });
+  if (guest) await provisionGuestAccounts(tx, ctx, rows);
+  const created = await repo.insertMany(tx, rows);
+  if (created.length < rows.length) {
+    // Another request invited some of these addresses between our read and our insert.
+    const createdEmails = new Set(created.map((c) => c.email));
+    for (const r of rows) if (!createdEmails.has(r.email)) skipped.push({ email: r.emailDisplay, reason: 'already_pending' });
+  }
+  await enqueue(tx, ctx, created.map((c) => ({ kind: 'email.invitation' as const, payload: { invitationId: c.id, nonce: c.tokenNonce } })));
+  await recordActivity(tx, ctx, [
+    ...created.map((c): ActivityInput => ({
+      type: 'invitation.created',
+      workspaceId,
+      subjectType: 'invitation',
+      subjectId: c.id,
+      data: { email: c.email, role: c.role, locationIds, ...(c.localPartnerId ? { localPartnerId: c.localPartnerId, partnerRole: c.partnerRole } : {}) },
+    })),
+    ...created
+      .filter((c) => c.provisionedUserId)
+      .map((c): ActivityInput => ({ type: 'auth.temporary_password_issued', workspaceId, targetUserId: c.provisionedUserId, subjectType: 'invitation', subjectId: c.id, data: { email: c.email } })),
+  ]);
+  const inviterName = (await authRepo.findUserById(tx, actor.userId))?.name ?? null;
+  return { created: created.map((c) => presentInvitation(c, inviterName, actor, rules, ctx)), skipped };
+}
+
+/**
+ * Guests who have no account get one now: username = their email, a temporary password valid
+ * 48 hours (mailed with the invitation), and a forced change at first sign-in.
+ */
+async function provisionGuestAccounts(tx: Executor, ctx: Ctx, rows: repo.NewInvitationRow[]): Promise<void> {
+  const existing = await authRepo.findUsersByEmails(tx, rows.map((r) => r.email));
+  const now = ctx.clock.now();
+  const fresh = rows.filter((r) => !existing.has(r.email));
+  const hashes = await Promise.all(fresh.map((r) => hashPassword(temporaryPassword(ctx.keys.tokens, r.id!, r.tokenNonce))));
+  for (const [i, r] of fresh.entries()) {
+    const user = await authRepo.insertUser(tx, {
+      id: ctx.random.uuid(),
+      email: r.email,
+      name: r.email.slice(0, r.email.indexOf('@')),
+      passwordHash: hashes[i]!,
+      mustChangePassword: true,
+      tempPasswordExpiresAt: new Date(now.getTime() + TEMP_PASSWORD_HOURS * HOUR),
+      createdAt: now,
+      updatedAt: now,
+    });
+    if (user) r.provisionedUserId = user.id;
+  }
 }
 
 /** Spam limits per inviter and per workspace per hour, counted in the database (correct with N instances). */
@@ -187,22 +251,54 @@ export async function resendInvitation(ctx: Ctx, workspaceId: string, id: string
     if (!row) throw new DomainError('not_found', 'Invitation not found');
     enforce(canListInvitations(actor));
     enforce(canManageInvitation(actor, { role: row.role as InvitableRole, inviterUserId: row.inviterUserId }, rulesOf(workspace)));
-    const now = ctx.clock.now();
-    const status = effectiveStatus(row, now);
-    if (status !== 'pending' && status !== 'expired') throw new DomainError('invitation_not_pending', `This invitation is ${status}`);
-    const availableAt = row.lastSentAt.getTime() + ctx.config.INVITE_RESEND_COOLDOWN_SECONDS * 1000;
-    if (availableAt > now.getTime()) {
-      throw new DomainError('resend_cooldown', 'Wait a moment before sending this invitation again', { retryAfter: Math.ceil((availableAt - now.getTime()) / 1000) });
-    }
-    if (row.resendCount >= ctx.config.INVITE_MAX_RESENDS) throw new DomainError('resend_limit');
-    const link = newLink(ctx, row.id);
-    const updated = await repo.rotateToken(tx, row, { ...link, expiresAt: new Date(now.getTime() + workspace.inviteExpiryDays * DAY), inviterUserId: actor.userId, now });
-    if (!updated) throw new DomainError('invitation_not_pending');
-    await enqueue(tx, ctx, [{ kind: 'email.invitation', payload: { invitationId: row.id, nonce: link.tokenNonce } }]);
-    await recordActivity(tx, ctx, [{ type: 'invitation.resent', workspaceId, subjectType: 'invitation', subjectId: row.id, data: { email: row.email, resendCount: updated.resendCount } }]);
-    const inviterName = (await authRepo.findUserById(tx, actor.userId))?.name ?? null;
-    return presentInvitation(updated, inviterName, actor, rulesOf(workspace), ctx);
+    return resendRow(tx, ctx, actor, workspace, row);
   });
+}
+
+/**
+ * Resends an invitation the caller is already allowed to manage: new link (the old one answers
+ * `invitation_replaced`), restarted expiry, and for a guest who never signed in a new temporary
+ * password that replaces the old one.
+ */
+export async function resendRow(tx: Executor, ctx: Ctx, actor: Actor, workspace: WorkspaceRow, row: repo.InvitationRow) {
+  const now = ctx.clock.now();
+  const status = effectiveStatus(row, now);
+  if (status !== 'pending' && status !== 'expired') throw new DomainError('invitation_not_pending', `This invitation is ${status}`);
+  const availableAt = row.lastSentAt.getTime() + ctx.config.INVITE_RESEND_COOLDOWN_SECONDS * 1000;
+  if (availableAt > now.getTime()) {
+    throw new DomainError('resend_cooldown', 'Wait a moment before sending this invitation again', { retryAfter: Math.ceil((availableAt - now.getTime()) / 1000) });
+  }
+  if (row.resendCount >= ctx.config.INVITE_MAX_RESENDS) throw new DomainError('resend_limit');
+  const link = newLink(ctx, row.id);
+  const days = row.type === 'guest' ? GUEST_INVITATION_DAYS : workspace.inviteExpiryDays;
+  const updated = await repo.rotateToken(tx, row, { ...link, expiresAt: new Date(now.getTime() + days * DAY), inviterUserId: actor.userId, now });
+  if (!updated) throw new DomainError('invitation_not_pending');
+  const events: ActivityInput[] = [{ type: 'invitation.resent', workspaceId: workspace.id, subjectType: 'invitation', subjectId: row.id, data: { email: row.email, resendCount: updated.resendCount } }];
+  if (row.provisionedUserId) {
+    const account = await authRepo.findUserById(tx, row.provisionedUserId);
+    if (account?.mustChangePassword) {
+      const passwordHash = await hashPassword(temporaryPassword(ctx.keys.tokens, row.id, link.tokenNonce));
+      await authRepo.updateUser(tx, account.id, { passwordHash, tempPasswordExpiresAt: new Date(now.getTime() + TEMP_PASSWORD_HOURS * HOUR), updatedAt: now });
+      await authRepo.revokeAllSessions(tx, account.id, now);
+      events.push({ type: 'auth.temporary_password_issued', workspaceId: workspace.id, targetUserId: account.id, subjectType: 'invitation', subjectId: row.id, data: { email: row.email, resend: true } });
+    }
+  }
+  await enqueue(tx, ctx, [{ kind: 'email.invitation', payload: { invitationId: row.id, nonce: link.tokenNonce } }]);
+  await recordActivity(tx, ctx, events);
+  const inviterName = (await authRepo.findUserById(tx, actor.userId))?.name ?? null;
+  return presentInvitation(updated, inviterName, actor, rulesOf(workspace), ctx);
+}
+
+/** A revoked guest invitation also ends a temporary password that was never used. */
+export async function expireUnusedTemporaryPasswords(tx: Executor, userIds: (string | null)[], now: Date): Promise<void> {
+  for (const id of userIds) {
+    if (!id) continue;
+    const account = await authRepo.findUserById(tx, id);
+    if (account?.mustChangePassword) {
+      await authRepo.updateUser(tx, id, { tempPasswordExpiresAt: now, updatedAt: now });
+      await authRepo.revokeAllSessions(tx, id, now);
+    }
+  }
 }
 
 export async function revokeInvitation(ctx: Ctx, workspaceId: string, id: string) {
@@ -217,6 +313,7 @@ export async function revokeInvitation(ctx: Ctx, workspaceId: string, id: string
       const now = await repo.findById(tx, workspaceId, id);
       throw new DomainError('invitation_not_pending', `This invitation is ${now?.status ?? 'gone'}; remove the member instead`);
     }
+    await expireUnusedTemporaryPasswords(tx, [row.provisionedUserId], ctx.clock.now());
     await recordActivity(tx, ctx, [{ type: 'invitation.revoked', workspaceId, subjectType: 'invitation', subjectId: id, data: { email: row.email } }]);
   });
 }
@@ -280,6 +377,13 @@ async function preciseFailure(tx: Executor, id: string, now: Date): Promise<Doma
   return new DomainError(gone ?? 'invitation_replaced');
 }
 
+/** Accept re-checks the grant: the inviter must still be allowed to send this very invitation. */
+async function inviterStillMayGrant(tx: Executor, inviter: Actor, workspace: WorkspaceRow, row: repo.InvitationRow): Promise<boolean> {
+  if (!row.localPartnerId) return allowed(canInvite(inviter, row.role as InvitableRole, rulesOf(workspace)));
+  if (!(await findActivePartner(tx, workspace.id, row.localPartnerId))) return false;
+  return allowed(canInviteToPartner(inviter, row.localPartnerId, (row.partnerRole ?? 'guest_user') as PartnerRole));
+}
+
 type AcceptOutcome = { kind: 'joined'; memberId: string; workspaceId: string } | { kind: 'already_member'; workspaceId: string };
 
 /**
@@ -298,14 +402,13 @@ async function acceptRow(tx: Executor, ctx: Ctx, row: repo.InvitationRow, user: 
     return { kind: 'already_member', workspaceId };
   }
   const inviter = row.inviterUserId ? await membersRepo.findActiveMembership(tx, workspaceId, row.inviterUserId) : undefined;
-  const inviterActor: Actor | null = inviter ? { userId: inviter.member.userId, memberId: inviter.member.id, role: inviter.member.role as Role } : null;
-  if (!inviterActor || !inviter || canInvite(inviterActor, row.role as InvitableRole, rulesOf(inviter.workspace))) {
+  if (!inviter || !(await inviterStillMayGrant(tx, actorOf(inviter.member), inviter.workspace, row))) {
     throw new DomainError('inviter_not_permitted', 'Ask an administrator of the workspace to send you a new invitation');
   }
   const accepted = await repo.markAccepted(tx, row.id, expectedTokenHash, user.id, now);
   if (!accepted) throw await preciseFailure(tx, row.id, now);
   const role = row.role as InvitableRole;
-  const fields = { role, type: memberTypeForRole(role), invitedByUserId: row.inviterUserId, updatedAt: now };
+  const fields = { role, type: memberTypeForRole(role), invitedByUserId: row.inviterUserId, localPartnerId: row.localPartnerId, partnerRole: row.partnerRole, updatedAt: now };
   const member = existing
     ? await membersRepo.reactivateMember(tx, workspaceId, existing.id, fields)
     : await membersRepo.insertMember(tx, { id: ctx.random.uuid(), workspaceId, userId: user.id, status: 'active', createdAt: now, ...fields });
@@ -350,7 +453,7 @@ export async function acceptInvitation(ctx: Ctx, token: string) {
 export async function acceptAsNewcomer(ctx: Ctx, input: { token: string; email?: string | undefined; password: string; name: string }) {
   const preview = await resolveToken(ctx.db, input.token, ctx.clock.now());
   if (input.email !== undefined && input.email !== preview.email) throw new DomainError('email_mismatch', 'Register with the address the invitation was sent to');
-  checkPasswordPolicy(input.password, { email: preview.email });
+  await checkPasswordPolicy(input.password, { email: preview.email });
   const passwordHash = await hashPassword(input.password);
   return ctx.db.transaction(async (tx) => {
     const now = ctx.clock.now();
@@ -363,6 +466,25 @@ export async function acceptAsNewcomer(ctx: Ctx, input: { token: string; email?:
     const session = await issueSession(tx, userCtx, user.id);
     return { user, session, ...outcome };
   });
+}
+
+/**
+ * After a guest created by invitation finishes setup, the invitations that created the account
+ * are accepted (the temporary password proved the address). Each in its own savepoint, so one
+ * that can no longer be accepted (revoked meanwhile, inviter removed) does not undo the others.
+ */
+export async function acceptProvisionedInvitations(tx: Executor, ctx: Ctx, user: authRepo.UserRow): Promise<string[]> {
+  const joined: string[] = [];
+  for (const row of await repo.pendingProvisionedFor(tx, user.id, ctx.clock.now())) {
+    try {
+      const outcome = await tx.transaction((sp) => acceptRow(sp, { ...ctx, userId: user.id }, row, user, null));
+      joined.push(outcome.workspaceId);
+    } catch (err) {
+      if (!(err instanceof DomainError)) throw err;
+      ctx.log.info({ invitationId: row.id, code: err.code }, 'guest invitation not accepted at setup');
+    }
+  }
+  return joined;
 }
 
 /** The invitee inbox: only for a verified address, or anyone could claim a stranger's invitations. */

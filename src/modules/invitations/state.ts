@@ -44,5 +44,5 @@ export function goneCode(status: InvitationStatus) {
 }
 
 /** Reasons a bulk row is skipped, as the API reports them. */
-export const SKIP_REASONS = ['invalid', 'duplicate', 'already_member', 'already_pending', 'domain_not_allowed'] as const;
+export const SKIP_REASONS = ['invalid', 'duplicate', 'already_member', 'already_pending', 'domain_not_allowed', 'company_domain'] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];

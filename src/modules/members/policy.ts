@@ -10,7 +10,11 @@ export interface Actor {
   userId: string;
   memberId: string;
   role: Role;
+  /** For guests of a local partner: which partner, and Guest Admin or Guest User. */
+  partner?: { id: string; role: PartnerRole } | null;
 }
+
+export type PartnerRole = 'guest_admin' | 'guest_user';
 
 export interface TargetMember {
   userId: string;

@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, ilike, inArray, or, sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
-import { locations, memberLocations, members, users, workspaces } from '../../db/schema/index.js';
+import { locations, memberLocations, members, tosAcceptances, userTotp, users, workspaces } from '../../db/schema/index.js';
 import type { Keyset } from '../../http/pagination.js';
 
 export type MemberRow = typeof members.$inferSelect;
@@ -62,7 +62,7 @@ export async function locationsOfMembers(db: Executor, workspaceId: string, memb
     .from(memberLocations)
     .innerJoin(locations, eq(locations.id, memberLocations.locationId))
     .where(and(eq(memberLocations.workspaceId, workspaceId), inArray(memberLocations.memberId, memberIds)))
-    .orderBy(asc(locations.name));
+    .orderBy(asc(sql`lower(${locations.name})`), asc(locations.id));
   for (const r of rows) {
     const list = out.get(r.memberId) ?? [];
     list.push({ id: r.id, name: r.name });
@@ -121,4 +121,28 @@ export async function countActiveOwners(db: Executor, workspaceId: string): Prom
     .from(members)
     .where(and(eq(members.workspaceId, workspaceId), eq(members.role, 'owner'), eq(members.status, 'active')));
   return Number(row?.n ?? 0);
+}
+
+/** Whether any workspace the user is active in asks for approval of new trusted devices. */
+export async function userNeedsDeviceApproval(db: Executor, userId: string): Promise<boolean> {
+  const [row] = await db
+    .select({ id: workspaces.id })
+    .from(members)
+    .innerJoin(workspaces, eq(workspaces.id, members.workspaceId))
+    .where(and(eq(members.userId, userId), eq(members.status, 'active'), eq(workspaces.deviceApprovalRequired, true)))
+    .limit(1);
+  return !!row;
+}
+
+export async function hasAcceptedTerms(db: Executor, workspaceId: string, userId: string, version: number): Promise<boolean> {
+  const [row] = await db
+    .select({ id: tosAcceptances.id })
+    .from(tosAcceptances)
+    .where(and(eq(tosAcceptances.workspaceId, workspaceId), eq(tosAcceptances.userId, userId), eq(tosAcceptances.version, version)));
+  return !!row;
+}
+
+export async function hasConfirmedMfa(db: Executor, userId: string): Promise<boolean> {
+  const [row] = await db.select({ at: userTotp.confirmedAt }).from(userTotp).where(eq(userTotp.userId, userId));
+  return !!row?.at;
 }

@@ -17,6 +17,8 @@ export const memberSchema = z
     type: z.enum(MEMBER_TYPES),
     status: z.enum(MEMBER_STATUSES),
     locations: z.array(z.object({ id: z.uuid(), name: z.string() })),
+    /** Guests of a local partner: the partner and their role in it (Guests tab). */
+    partner: z.object({ id: z.uuid(), name: z.string(), role: z.enum(['guest_admin', 'guest_user']) }).nullable(),
     joinedAt: z.date(),
     removedAt: z.date().nullable(),
     abilities: z.object({ changeRole: z.boolean(), remove: z.boolean(), transferOwnership: z.boolean(), assignableRoles: z.array(z.enum(INVITABLE_ROLES)) }),

@@ -6,6 +6,7 @@ import { recordActivity } from '../activity/record.js';
 import { revokePendingInvitationsFor } from '../invitations/repo.js';
 import { assertLocationsExist } from '../locations/repo.js';
 import { lockWorkspace } from '../workspaces/repo.js';
+import { partnerNames } from '../guests/repo.js';
 import { enforce, loadActor } from './actor.js';
 import { canChangeRole, canListMembers, canRemoveMember, canTransferOwnership, memberAbilities, type Actor, type TargetMember } from './policy.js';
 import * as repo from './repo.js';
@@ -17,8 +18,9 @@ function target(m: repo.MemberRow): TargetMember {
   return { userId: m.userId, memberId: m.id, role: m.role as Role, status: m.status as TargetMember['status'] };
 }
 
-export function presentMember(actor: Actor, row: MemberWithUser, locs: { id: string; name: string }[]) {
+export function presentMember(actor: Actor, row: MemberWithUser, locs: { id: string; name: string }[], partnerNames: Map<string, string> = new Map()) {
   const m = row.member;
+  const partner = m.localPartnerId ? { id: m.localPartnerId, name: partnerNames.get(m.localPartnerId) ?? '', role: (m.partnerRole ?? 'guest_user') as 'guest_admin' | 'guest_user' } : null;
   return {
     id: m.id,
     userId: m.userId,
@@ -28,6 +30,7 @@ export function presentMember(actor: Actor, row: MemberWithUser, locs: { id: str
     type: m.type as 'member' | 'guest',
     status: m.status as 'pending' | 'active' | 'removed',
     locations: locs,
+    partner,
     joinedAt: m.createdAt,
     removedAt: m.removedAt,
     abilities: memberAbilities(actor, target(m)),
@@ -57,7 +60,8 @@ export async function listMembers(ctx: Ctx, workspaceId: string, input: ListMemb
   });
   const page = pageOf(rows.map((r) => ({ ...r, createdAt: r.member.createdAt, id: r.member.id })), input.limit);
   const locs = await repo.locationsOfMembers(ctx.db, workspaceId, page.items.map((r) => r.member.id));
-  return { items: page.items.map((r) => presentMember(actor, r, locs.get(r.member.id) ?? [])), nextCursor: page.nextCursor };
+  const partners = await partnerNames(ctx.db, [...new Set(page.items.map((r) => r.member.localPartnerId).filter((id): id is string => !!id))]);
+  return { items: page.items.map((r) => presentMember(actor, r, locs.get(r.member.id) ?? [], partners)), nextCursor: page.nextCursor };
 }
 
 export async function getMember(ctx: Ctx, workspaceId: string, memberId: string) {
@@ -88,6 +92,8 @@ async function withMembershipLock<T>(ctx: Ctx, workspaceId: string, memberId: st
 export async function updateMember(ctx: Ctx, workspaceId: string, memberId: string, input: { role?: Role | undefined; locationIds?: string[] | undefined }) {
   return withMembershipLock(ctx, workspaceId, memberId, async (tx, actor, row) => {
     const before = row.member;
+    // The answer carries the member's details: never to someone who may not read them (a no-op PATCH).
+    if (actor.memberId !== before.id) enforce(canListMembers(actor));
     const newRole = input.role ?? (before.role as Role);
     if (input.role && input.role !== before.role) enforce(canChangeRole(actor, target(before), input.role));
     if (input.locationIds !== undefined) {
@@ -102,7 +108,7 @@ export async function updateMember(ctx: Ctx, workspaceId: string, memberId: stri
       updated = (await repo.updateMember(tx, workspaceId, memberId, { role: input.role, type: memberTypeForRole(input.role), updatedAt: now }))!;
       events.push({ type: 'member.role_changed', workspaceId, targetUserId: before.userId, subjectType: 'member', subjectId: memberId, data: { from: before.role, to: input.role } });
     }
-    const locationIds = input.locationIds ?? (roleTakesLocations(newRole) ? undefined : []);
+    const locationIds = input.locationIds ? [...new Set(input.locationIds)] : roleTakesLocations(newRole) ? undefined : [];
     if (locationIds !== undefined) {
       if (locationIds.length && !roleTakesLocations(newRole)) throw new DomainError('unprocessable', 'Only users and guests are limited to locations');
       await assertLocationsExist(tx, workspaceId, locationIds);

@@ -1,6 +1,6 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
-import { members, workspaces } from '../../db/schema/index.js';
+import { members, tosAcceptances, workspaces } from '../../db/schema/index.js';
 
 export type WorkspaceRow = typeof workspaces.$inferSelect;
 
@@ -27,9 +27,14 @@ export async function updateWorkspace(db: Executor, id: string, patch: Partial<t
 
 export async function listWorkspacesOfUser(db: Executor, userId: string) {
   return db
-    .select({ workspace: workspaces, role: members.role, type: members.type, memberId: members.id })
+    .select({ workspace: workspaces, member: members })
     .from(members)
     .innerJoin(workspaces, eq(workspaces.id, members.workspaceId))
     .where(and(eq(members.userId, userId), eq(members.status, 'active')))
     .orderBy(asc(sql`lower(${workspaces.name})`), asc(workspaces.id));
+}
+
+export async function insertTermsAcceptance(db: Executor, row: typeof tosAcceptances.$inferInsert): Promise<boolean> {
+  const rows = await db.insert(tosAcceptances).values(row).onConflictDoNothing().returning({ id: tosAcceptances.id });
+  return rows.length === 1;
 }

@@ -4,7 +4,7 @@ import { userCtx } from '../../http/auth.js';
 import { wsParams } from '../../http/schemas.js';
 import type { App } from '../../http/types.js';
 import { nameField } from '../auth/schemas.js';
-import { ROLES } from '../members/roles.js';
+import { INVITABLE_ROLES, ROLES } from '../members/roles.js';
 import * as service from './service.js';
 
 const domainField = z
@@ -22,8 +22,20 @@ export const workspaceSchema = z
     role: z.enum(ROLES),
     memberId: z.uuid(),
     createdAt: z.date(),
-    settings: z.object({ inviteExpiryDays: z.number().int(), allowedEmailDomains: z.array(z.string()), guestInvitesAdminOnly: z.boolean() }).nullable(),
-    abilities: z.object({ manageSettings: z.boolean(), inviteMembers: z.boolean(), viewActivity: z.boolean(), manageLocations: z.boolean(), transferOwnership: z.boolean() }),
+    settings: z
+      .object({
+        inviteExpiryDays: z.number().int(),
+        allowedEmailDomains: z.array(z.string()),
+        guestInvitesAdminOnly: z.boolean(),
+        companyDomains: z.array(z.string()),
+        mfaRequirement: z.enum(service.MFA_REQUIREMENTS),
+        deviceApprovalRequired: z.boolean(),
+        termsVersion: z.number().int(),
+      })
+      .nullable(),
+    partner: z.object({ id: z.uuid(), role: z.enum(['guest_admin', 'guest_user']) }).nullable(),
+    pendingRequirements: z.array(z.enum(['terms', 'mfa'])),
+    abilities: z.object({ manageSettings: z.boolean(), inviteMembers: z.boolean(), viewActivity: z.boolean(), manageLocations: z.boolean(), transferOwnership: z.boolean(), viewMembers: z.boolean(), invitableRoles: z.array(z.enum(INVITABLE_ROLES)) }),
   })
   .meta({ id: 'Workspace' });
 
@@ -57,9 +69,38 @@ export function workspaceRoutes(app: App, deps: AppDeps) {
         inviteExpiryDays: z.number().int().min(1).max(30).optional(),
         allowedEmailDomains: z.array(domainField).max(100).optional(),
         guestInvitesAdminOnly: z.boolean().optional(),
+        companyDomains: z.array(domainField).max(100).optional(),
+        mfaRequirement: z.enum(service.MFA_REQUIREMENTS).optional(),
+        deviceApprovalRequired: z.boolean().optional(),
       }),
       response: { 200: workspaceSchema },
     },
     handler: async (req) => service.updateWorkspace(userCtx(deps, req), req.params.workspaceId, req.body),
+  });
+
+  const termsSchema = z.object({ text: z.string(), version: z.number().int(), accepted: z.boolean() }).meta({ id: 'Terms' });
+
+  app.get('/api/workspaces/:workspaceId/terms', {
+    config: { auth: 'user' },
+    schema: { tags: ['workspaces'], summary: 'The workspace’s terms of service and whether you accepted the current version', params: wsParams, response: { 200: termsSchema } },
+    handler: async (req) => service.getTerms(userCtx(deps, req), req.params.workspaceId),
+  });
+
+  app.put('/api/workspaces/:workspaceId/terms', {
+    config: { auth: 'user' },
+    schema: {
+      tags: ['workspaces'],
+      summary: 'Publish terms of service (admins); guests must accept the new version. Empty text removes them.',
+      params: wsParams,
+      body: z.strictObject({ text: z.string().max(100_000) }),
+      response: { 200: termsSchema },
+    },
+    handler: async (req) => service.updateTerms(userCtx(deps, req), req.params.workspaceId, req.body),
+  });
+
+  app.post('/api/workspaces/:workspaceId/terms/accept', {
+    config: { auth: 'user' },
+    schema: { tags: ['workspaces'], summary: 'Accept the current terms of service (records time, IP and version)', params: wsParams, body: z.strictObject({ version: z.number().int().min(1) }), response: { 200: termsSchema } },
+    handler: async (req) => service.acceptTerms(userCtx(deps, req), req.params.workspaceId, req.body),
   });
 }

@@ -2,9 +2,10 @@ import type { Ctx } from '../../app/deps.js';
 import { DomainError } from '../../http/errors.js';
 import { recordActivity } from '../activity/record.js';
 import { insertMember } from '../members/repo.js';
-import { enforce, loadActor } from '../members/actor.js';
-import { canManageWorkspace, type Actor } from '../members/policy.js';
-import { isAdminRole, type Role } from '../members/roles.js';
+import { actorOf, enforce, loadActor, pendingRequirements, type WorkspaceRequirement } from '../members/actor.js';
+import { hasAcceptedTerms } from '../members/repo.js';
+import { allowed, canInvite, canListMembers, canManageWorkspace, type Actor } from '../members/policy.js';
+import { INVITABLE_ROLES, isAdminRole, type Role } from '../members/roles.js';
 import * as repo from './repo.js';
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -18,7 +19,7 @@ export function newPublicId(bytes: Buffer): string {
   return `GH-${out.slice(0, 4)}-${out.slice(4)}`;
 }
 
-export function presentWorkspace(ws: repo.WorkspaceRow, actor: Actor) {
+export function presentWorkspace(ws: repo.WorkspaceRow, actor: Actor, pending: WorkspaceRequirement[] = []) {
   const admin = isAdminRole(actor.role);
   return {
     id: ws.id,
@@ -29,14 +30,28 @@ export function presentWorkspace(ws: repo.WorkspaceRow, actor: Actor) {
     memberId: actor.memberId,
     createdAt: ws.createdAt,
     settings: admin
-      ? { inviteExpiryDays: ws.inviteExpiryDays, allowedEmailDomains: ws.allowedEmailDomains, guestInvitesAdminOnly: ws.guestInvitesAdminOnly }
+      ? {
+          inviteExpiryDays: ws.inviteExpiryDays,
+          allowedEmailDomains: ws.allowedEmailDomains,
+          guestInvitesAdminOnly: ws.guestInvitesAdminOnly,
+          companyDomains: ws.companyDomains,
+          mfaRequirement: ws.mfaRequirement as MfaRequirement,
+          deviceApprovalRequired: ws.deviceApprovalRequired,
+          termsVersion: ws.tosVersion,
+        }
       : null,
+    partner: actor.partner ?? null,
+    /** Steps this member must finish before using the workspace (the API refuses until then). */
+    pendingRequirements: pending,
     abilities: {
       manageSettings: admin,
       inviteMembers: admin,
       viewActivity: admin,
       manageLocations: admin,
       transferOwnership: actor.role === 'owner',
+      viewMembers: allowed(canListMembers(actor)),
+      /** Roles this caller may put on an invitation (the web app's role select offers exactly these). */
+      invitableRoles: INVITABLE_ROLES.filter((r) => allowed(canInvite(actor, r, { guestInvitesAdminOnly: ws.guestInvitesAdminOnly }))),
     },
   };
 }
@@ -58,12 +73,56 @@ export async function createWorkspace(ctx: Ctx, input: { name: string }) {
 
 export async function listMyWorkspaces(ctx: Ctx) {
   const rows = await repo.listWorkspacesOfUser(ctx.db, ctx.userId!);
-  return rows.map((r) => presentWorkspace(r.workspace, { userId: ctx.userId!, memberId: r.memberId, role: r.role as Role }));
+  return Promise.all(rows.map(async (r) => presentWorkspace(r.workspace, actorOf(r.member), await pendingRequirements(ctx.db, r.workspace, r.member))));
 }
 
+/** Ungated, so a guest who still has to accept the terms or enrol MFA can learn what is pending. */
 export async function getWorkspace(ctx: Ctx, workspaceId: string) {
-  const { actor, workspace } = await loadActor(ctx.db, ctx, workspaceId);
-  return presentWorkspace(workspace, actor);
+  const { actor, workspace, member } = await loadActor(ctx.db, ctx, workspaceId, { gates: false });
+  return presentWorkspace(workspace, actor, await pendingRequirements(ctx.db, workspace, member));
+}
+
+export const MFA_REQUIREMENTS = ['off', 'guests', 'everyone'] as const;
+export type MfaRequirement = (typeof MFA_REQUIREMENTS)[number];
+
+/** The workspace's terms of service and whether the caller accepted the current version. */
+export async function getTerms(ctx: Ctx, workspaceId: string) {
+  const { workspace } = await loadActor(ctx.db, ctx, workspaceId, { gates: false });
+  const accepted = workspace.tosVersion > 0 && (await hasAcceptedTerms(ctx.db, workspaceId, ctx.userId!, workspace.tosVersion));
+  return { text: workspace.tosText, version: workspace.tosVersion, accepted };
+}
+
+/** Admins publish new terms: the version goes up and every guest is asked again. Empty text turns terms off. */
+export async function updateTerms(ctx: Ctx, workspaceId: string, input: { text: string }) {
+  return ctx.db.transaction(async (tx) => {
+    const { actor, workspace } = await loadActor(tx, ctx, workspaceId);
+    enforce(canManageWorkspace(actor));
+    const text = input.text.trim();
+    const version = text ? workspace.tosVersion + 1 : 0;
+    await repo.updateWorkspace(tx, workspaceId, { tosText: text, tosVersion: version, updatedAt: ctx.clock.now() });
+    await recordActivity(tx, ctx, [{ type: 'workspace.terms_updated', workspaceId, subjectType: 'workspace', subjectId: workspaceId, data: { version } }]);
+    return { text, version, accepted: false };
+  });
+}
+
+/** Records who accepted which version, when and from where; the version must be the current one. */
+export async function acceptTerms(ctx: Ctx, workspaceId: string, input: { version: number }) {
+  return ctx.db.transaction(async (tx) => {
+    const { workspace } = await loadActor(tx, ctx, workspaceId, { gates: false });
+    if (workspace.tosVersion === 0) throw new DomainError('conflict', 'This workspace has no terms to accept');
+    if (input.version !== workspace.tosVersion) throw new DomainError('terms_changed', 'Read the current terms and accept them again');
+    const inserted = await repo.insertTermsAcceptance(tx, {
+      id: ctx.random.uuid(),
+      workspaceId,
+      userId: ctx.userId!,
+      version: workspace.tosVersion,
+      acceptedAt: ctx.clock.now(),
+      ip: ctx.meta.ip ?? null,
+      userAgent: ctx.meta.userAgent?.slice(0, 512) ?? null,
+    });
+    if (inserted) await recordActivity(tx, ctx, [{ type: 'workspace.terms_accepted', workspaceId, subjectType: 'workspace', subjectId: workspaceId, data: { version: workspace.tosVersion } }]);
+    return { text: workspace.tosText, version: workspace.tosVersion, accepted: true };
+  });
 }
 
 export interface WorkspacePatch {
@@ -71,6 +130,9 @@ export interface WorkspacePatch {
   inviteExpiryDays?: number | undefined;
   allowedEmailDomains?: string[] | undefined;
   guestInvitesAdminOnly?: boolean | undefined;
+  companyDomains?: string[] | undefined;
+  mfaRequirement?: MfaRequirement | undefined;
+  deviceApprovalRequired?: boolean | undefined;
 }
 
 export async function updateWorkspace(ctx: Ctx, workspaceId: string, patch: WorkspacePatch) {
