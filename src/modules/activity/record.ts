@@ -1,7 +1,7 @@
 import type { Ctx } from '../../app/deps.js';
 import type { Executor } from '../../db/client.js';
 import type { ActivityInput } from './events.js';
-import { appendToChain, type NewActivityRow } from './repo.js';
+import { appendToChain, headCacheFor, type NewActivityRow } from './repo.js';
 
 /** Events of a workspace chain per workspace; others chain per actor (or `global`). */
 function chainOf(row: NewActivityRow): string {
@@ -39,7 +39,8 @@ export async function recordActivity(tx: Executor, ctx: Ctx, inputs: ActivityInp
     byChain.set(chain, list);
   }
   // A stable order of chains keeps two transactions from locking heads in opposite order.
+  const heads = headCacheFor(ctx.db);
   for (const chain of [...byChain.keys()].sort()) {
-    await appendToChain(tx, chain, byChain.get(chain)!);
+    await appendToChain(tx, chain, byChain.get(chain)!, heads);
   }
 }

@@ -1,7 +1,7 @@
 import { and, desc, eq, inArray, lt, or, sql, gte, lte, type SQL } from 'drizzle-orm';
 import stringify from 'safe-stable-stringify';
 import { sha256Hex } from '../../lib/crypto.js';
-import type { Executor } from '../../db/client.js';
+import { rowsOf, type Executor } from '../../db/client.js';
 import { activityChainHeads, activityEvents } from '../../db/schema/index.js';
 
 export type ActivityRow = typeof activityEvents.$inferSelect;
@@ -32,20 +32,28 @@ export function chainHash(prevHash: string, row: Omit<ActivityRow, 'hash' | 'pre
   return sha256Hex(`${prevHash}\n${canonicalEvent(row)}`);
 }
 
-/**
- * Appends rows to one chain. The upsert on the head row locks it until the transaction ends,
- * so concurrent writers to the same chain queue up instead of forking it (ADR 0003).
- */
-export async function appendToChain(tx: Executor, chain: string, rows: NewActivityRow[]): Promise<void> {
-  if (rows.length === 0) return;
-  const [head] = await tx
-    .insert(activityChainHeads)
-    .values({ chain, seq: 0, hash: GENESIS_HASH })
-    .onConflictDoUpdate({ target: activityChainHeads.chain, set: { chain: sql`excluded.chain` } })
-    .returning({ seq: activityChainHeads.seq, hash: activityChainHeads.hash });
-  let seq = head!.seq;
-  let prev = head!.hash;
-  const sealed: ActivityRow[] = rows.map((r) => {
+/** The last head this process wrote or read per chain, per database (see appendToChain). */
+type Head = { seq: number; hash: string };
+const headCaches = new WeakMap<object, Map<string, Head>>();
+const HEAD_CACHE_MAX = 10_000;
+
+export function headCacheFor(db: object): Map<string, Head> {
+  let cache = headCaches.get(db);
+  if (!cache) headCaches.set(db, (cache = new Map()));
+  return cache;
+}
+
+function remember(cache: Map<string, Head> | undefined, chain: string, head: Head): void {
+  if (!cache) return;
+  cache.delete(chain);
+  if (cache.size >= HEAD_CACHE_MAX) cache.delete(cache.keys().next().value!);
+  cache.set(chain, head);
+}
+
+function seal(chain: string, head: Head, rows: NewActivityRow[]): ActivityRow[] {
+  let seq = head.seq;
+  let prev = head.hash;
+  return rows.map((r) => {
     seq += 1;
     const withSeq = { ...r, chain, seq };
     const hash = chainHash(prev, withSeq);
@@ -53,11 +61,62 @@ export async function appendToChain(tx: Executor, chain: string, rows: NewActivi
     prev = hash;
     return out;
   });
-  // Stay well below PostgreSQL's 65,535 bind parameters per statement.
-  for (let i = 0; i < sealed.length; i += 2000) {
-    await tx.insert(activityEvents).values(sealed.slice(i, i + 2000));
+}
+
+const arrayParam = <T>(rows: ActivityRow[], pick: (r: ActivityRow) => T) => sql.param(rows.map(pick));
+
+/**
+ * One statement: moves the head from `expected` to the last sealed row, and inserts the rows
+ * only if the head was still at `expected` (the UPDATE locks the head row until the transaction
+ * ends). Returns false, writing nothing, when the head had moved on.
+ */
+async function moveHeadAndInsert(tx: Executor, chain: string, expected: Head, sealed: ActivityRow[]): Promise<boolean> {
+  const last = sealed[sealed.length - 1]!;
+  const result = await tx.execute(sql`
+    with head as (
+      update activity_chain_heads set seq = ${last.seq}, hash = ${last.hash}
+      where chain = ${chain} and seq = ${expected.seq} and hash = ${expected.hash}
+      returning 1
+    ), ins as (
+      insert into activity_events (id, chain, seq, workspace_id, type, actor_user_id, target_user_id, subject_type, subject_id, data, ip, user_agent, created_at, prev_hash, hash)
+      select e.id, ${chain}, e.seq, e.workspace_id, e.type, e.actor_user_id, e.target_user_id, e.subject_type, e.subject_id, e.data::jsonb, e.ip, e.user_agent, e.created_at, e.prev_hash, e.hash
+      from unnest(
+        ${arrayParam(sealed, (r) => r.id)}::uuid[], ${arrayParam(sealed, (r) => r.seq)}::bigint[], ${arrayParam(sealed, (r) => r.workspaceId)}::uuid[],
+        ${arrayParam(sealed, (r) => r.type)}::text[], ${arrayParam(sealed, (r) => r.actorUserId)}::uuid[], ${arrayParam(sealed, (r) => r.targetUserId)}::uuid[],
+        ${arrayParam(sealed, (r) => r.subjectType)}::text[], ${arrayParam(sealed, (r) => r.subjectId)}::uuid[], ${arrayParam(sealed, (r) => JSON.stringify(r.data))}::text[],
+        ${arrayParam(sealed, (r) => r.ip)}::text[], ${arrayParam(sealed, (r) => r.userAgent)}::text[], ${arrayParam(sealed, (r) => r.createdAt.toISOString())}::timestamptz[],
+        ${arrayParam(sealed, (r) => r.prevHash)}::text[], ${arrayParam(sealed, (r) => r.hash)}::text[]
+      ) as e(id, seq, workspace_id, type, actor_user_id, target_user_id, subject_type, subject_id, data, ip, user_agent, created_at, prev_hash, hash)
+      where exists (select 1 from head)
+    )
+    select count(*)::int as moved from head`);
+  return Number(rowsOf<{ moved: number | string }>(result)[0]?.moved ?? 0) === 1;
+}
+
+/**
+ * Appends rows to one chain, so that concurrent writers to the same chain queue up instead of
+ * forking it (ADR 0003). The head row is locked until the transaction ends either way:
+ * - usual case, one statement: the head this process saw last (`cache`) is still current, so
+ *   the conditional UPDATE of the head takes the lock and the rows go in with it;
+ * - otherwise (first write to the chain, another process or a rolled-back transaction moved
+ *   it): the upsert on the head row locks and reads it, then the same statement appends.
+ */
+export async function appendToChain(tx: Executor, chain: string, rows: NewActivityRow[], cache?: Map<string, Head>): Promise<void> {
+  if (rows.length === 0) return;
+  const known = cache?.get(chain);
+  if (known) {
+    const sealed = seal(chain, known, rows);
+    if (await moveHeadAndInsert(tx, chain, known, sealed)) return remember(cache, chain, { seq: sealed.at(-1)!.seq, hash: sealed.at(-1)!.hash });
   }
-  await tx.update(activityChainHeads).set({ seq, hash: prev }).where(eq(activityChainHeads.chain, chain));
+  const [head] = await tx
+    .insert(activityChainHeads)
+    .values({ chain, seq: 0, hash: GENESIS_HASH })
+    .onConflictDoUpdate({ target: activityChainHeads.chain, set: { chain: sql`excluded.chain` } })
+    .returning({ seq: activityChainHeads.seq, hash: activityChainHeads.hash });
+  const sealed = seal(chain, head!, rows);
+  // We hold the head's lock: the conditional move cannot miss.
+  if (!(await moveHeadAndInsert(tx, chain, head!, sealed))) throw new Error(`activity chain ${chain}: head moved while locked`);
+  remember(cache, chain, { seq: sealed.at(-1)!.seq, hash: sealed.at(-1)!.hash });
 }
 
 export interface ActivityFilter {
