@@ -9,6 +9,7 @@ export const ACTIVITY_TYPES = [
   'auth.password_changed',
   'auth.api_token_created',
   'auth.api_token_revoked',
+  'auth.session_revoked',
   'auth.mfa_enabled',
   'auth.mfa_disabled',
   'auth.mfa_failed',

@@ -126,3 +126,20 @@ export async function findUsersByEmails(db: Executor, emails: string[]): Promise
   }
   return out;
 }
+
+export async function listLiveSessions(db: Executor, userId: string, now: Date): Promise<SessionRow[]> {
+  return db
+    .select()
+    .from(sessions)
+    .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, now), eq(sessions.state, 'active')))
+    .orderBy(sessions.createdAt);
+}
+
+export async function revokeUserSession(db: Executor, userId: string, id: string, now: Date): Promise<boolean> {
+  const rows = await db
+    .update(sessions)
+    .set({ revokedAt: now })
+    .where(and(eq(sessions.id, id), eq(sessions.userId, userId), isNull(sessions.revokedAt)))
+    .returning({ id: sessions.id });
+  return rows.length === 1;
+}

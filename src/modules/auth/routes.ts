@@ -140,6 +140,29 @@ export function authRoutes(app: App, deps: AppDeps) {
     },
   });
 
+  app.get('/api/me/sessions', {
+    config: { auth: 'user' },
+    schema: {
+      tags: ['me'],
+      summary: 'Your signed-in sessions',
+      response: {
+        200: z.object({
+          items: z.array(z.object({ id: z.uuid(), createdAt: z.date(), lastSeenAt: z.date(), expiresAt: z.date(), ip: z.string().nullable(), userAgent: z.string().nullable(), current: z.boolean() })),
+        }),
+      },
+    },
+    handler: async (req) => ({ items: await service.listSessions(userCtx(deps, req), req.principal!.sessionId) }),
+  });
+
+  app.delete('/api/me/sessions/:sessionId', {
+    config: { auth: 'user' },
+    schema: { tags: ['me'], summary: 'Sign out one of your sessions', params: z.strictObject({ sessionId: z.uuid() }), response: { 204: z.null() } },
+    handler: async (req, reply) => {
+      await service.revokeOwnSession(userCtx(deps, req), req.params.sessionId);
+      return reply.code(204).send(null);
+    },
+  });
+
   app.get('/api/me/tokens', {
     config: { auth: 'user' },
     schema: { tags: ['me'], summary: 'Your personal API tokens', response: { 200: z.object({ items: z.array(schemas.apiTokenSchema) }) } },

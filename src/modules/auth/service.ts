@@ -88,7 +88,9 @@ export async function signIn(
     throw new DomainError('invalid_credentials');
   }
   const totp = await findTotp(ctx.db, user.id);
-  const mfaRequired = !!totp?.confirmedAt && !(await deviceSkipsMfa(ctx.db, user.id, input.deviceToken, totp.confirmedAt, now));
+  // A device trusted before the current authenticator or the last password change no longer counts (T-MFA-08).
+  const factorsChangedAt = totp?.confirmedAt && user.passwordChangedAt && user.passwordChangedAt > totp.confirmedAt ? user.passwordChangedAt : totp?.confirmedAt;
+  const mfaRequired = !!factorsChangedAt && !(await deviceSkipsMfa(ctx.db, user.id, input.deviceToken, factorsChangedAt, now));
   const session = await ctx.db.transaction(async (tx) => {
     if (input.previousSessionHash) await repo.revokeSessionByHash(tx, input.previousSessionHash, now);
     const s = await issueSession(tx, ctx, user.id, mfaRequired ? 'mfa_pending' : 'active');
@@ -180,3 +182,17 @@ export async function revokeApiToken(ctx: Ctx, id: string) {
 
 export const listApiTokens = (ctx: Ctx) => repo.listApiTokens(ctx.db, ctx.userId!);
 export const findUser = (ctx: Ctx, id: string) => repo.findUserById(ctx.db, id);
+
+export async function listSessions(ctx: Ctx, currentSessionId: string | null) {
+  const rows = await repo.listLiveSessions(ctx.db, ctx.userId!, ctx.clock.now());
+  return rows.map((r) => ({ id: r.id, createdAt: r.createdAt, lastSeenAt: r.lastSeenAt, expiresAt: r.expiresAt, ip: r.ip, userAgent: r.userAgent, current: r.id === currentSessionId }));
+}
+
+/** Ends one of your own sessions (a foreign or unknown id is a 404). */
+export async function revokeOwnSession(ctx: Ctx, sessionId: string) {
+  await ctx.db.transaction(async (tx) => {
+    const revoked = await repo.revokeUserSession(tx, ctx.userId!, sessionId, ctx.clock.now());
+    if (!revoked) throw new DomainError('not_found', 'Session not found');
+    await recordActivity(tx, ctx, [{ type: 'auth.session_revoked', subjectType: 'user', subjectId: ctx.userId }]);
+  });
+}
