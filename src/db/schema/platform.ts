@@ -66,6 +66,8 @@ export const activityEvents = pgTable(
   },
   (t) => [
     uniqueIndex('activity_chain_seq_uq').on(t.chain, t.seq),
+    // Recent events of one type in one chain (failed sign-ins per account for the lockout window).
+    index('activity_chain_type_time_idx').on(t.chain, t.type, t.createdAt),
     index('activity_workspace_page_idx').on(t.workspaceId, t.createdAt, t.id),
   ],
 );

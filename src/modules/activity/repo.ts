@@ -173,3 +173,21 @@ export async function readHead(db: Executor, chain: string) {
   const [head] = await db.select().from(activityChainHeads).where(eq(activityChainHeads.chain, chain));
   return head;
 }
+
+/** Events of one type in one chain since a time (oldest first), optionally for one `data.email`. */
+export async function recentEventTimes(db: Executor, chain: string, type: string, since: Date, email?: string): Promise<Date[]> {
+  const rows = await db
+    .select({ at: activityEvents.createdAt })
+    .from(activityEvents)
+    .where(
+      and(
+        eq(activityEvents.chain, chain),
+        eq(activityEvents.type, type),
+        gte(activityEvents.createdAt, since),
+        ...(email ? [sql`${activityEvents.data}->>'email' = ${email}`] : []),
+      ),
+    )
+    .orderBy(activityEvents.createdAt)
+    .limit(1000);
+  return rows.map((r) => r.at);
+}

@@ -1,10 +1,8 @@
-import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AppDeps } from '../../app/deps.js';
 import { clearSessionCookie, ctxOf, setSessionCookie, userCtx } from '../../http/auth.js';
 import { DomainError } from '../../http/errors.js';
 import type { App } from '../../http/types.js';
-import { normalizeEmail } from '../../lib/email-address.js';
 import * as invitations from '../invitations/service.js';
 import { listMyWorkspaces } from '../workspaces/service.js';
 import { hasConfirmedMfa } from '../members/repo.js';
@@ -23,19 +21,6 @@ const presentToken = (t: Awaited<ReturnType<typeof service.listApiTokens>>[numbe
 
 export function authRoutes(app: App, deps: AppDeps) {
   const windowMs = deps.config.RATE_LIMIT_WINDOW_SECONDS * 1000;
-  // Per-account limit on sign-in attempts: keyed by the normalised email, before any work.
-  // createRateLimit, not rateLimit(): the route's per-IP limiter has already marked the request,
-  // and a second rateLimit() handler on the same request silently does nothing.
-  const perAccountLimit = app.createRateLimit({
-    max: deps.config.RATE_LIMIT_SIGN_IN_PER_ACCOUNT,
-    timeWindow: 15 * 60 * 1000,
-    keyGenerator: (req) => `acct:${normalizeEmail(String((req.body as { email?: unknown } | undefined)?.email ?? ''))}`,
-  });
-  const perAccount = async (req: FastifyRequest) => {
-    const limit = await perAccountLimit(req);
-    if (!limit.isAllowed && limit.isExceeded) throw new DomainError('rate_limited', 'Slow down and try again later', { retryAfter: Math.max(1, limit.ttlInSeconds) });
-  };
-
   app.post('/api/auth/sign-up', {
     config: { auth: 'public', rateLimit: { max: deps.config.RATE_LIMIT_SIGN_UP_PER_IP, timeWindow: windowMs } },
     schema: {
@@ -63,7 +48,6 @@ export function authRoutes(app: App, deps: AppDeps) {
 
   app.post('/api/auth/sign-in', {
     config: { auth: 'public', rateLimit: { max: deps.config.RATE_LIMIT_SIGN_IN_PER_IP, timeWindow: windowMs } },
-    preHandler: perAccount,
     schema: {
       tags: ['auth'],
       summary: 'Sign in with email and password; sets the session cookie. `mfaRequired`: finish with POST /api/auth/mfa/verify',

@@ -11,6 +11,7 @@ import { issueSession, type IssuedSession } from './sessions.js';
 import type { Executor } from '../../db/client.js';
 import { deviceSkipsMfa } from '../mfa/devices.js';
 import { findTotp } from '../mfa/repo.js';
+import { recentEventTimes } from '../activity/repo.js';
 
 export function presentUser(u: repo.UserRow) {
   return { id: u.id, email: u.email, name: u.name, familyName: u.familyName, emailVerified: u.emailVerifiedAt !== null, createdAt: u.createdAt };
@@ -60,6 +61,24 @@ export async function signUp(ctx: Ctx, input: { email: string; password: string;
   });
 }
 
+/** Failed sign-ins per address allowed in this window before even the right password waits. */
+export const FAILED_SIGN_IN_WINDOW_MS = 15 * 60 * 1000;
+
+/**
+ * The per-account brute-force limit (T-RATE-01). Counted from the `auth.sign_in_failed` events
+ * in the database, so it holds across instances and client IPs, counts only failures (people who
+ * sign in often are never limited), and lifts by itself when the window passes (no lockout for good).
+ */
+async function enforceFailedSignInLimit(ctx: Ctx, user: repo.UserRow | undefined, email: string, now: Date): Promise<void> {
+  const since = new Date(now.getTime() - FAILED_SIGN_IN_WINDOW_MS);
+  const failures = user ? await recentEventTimes(ctx.db, `user:${user.id}`, 'auth.sign_in_failed', since) : await recentEventTimes(ctx.db, 'global', 'auth.sign_in_failed', since, email);
+  const max = ctx.config.RATE_LIMIT_SIGN_IN_PER_ACCOUNT;
+  if (failures.length < max) return;
+  // The limit lifts when the oldest failure that still counts leaves the window.
+  const freeAt = failures[failures.length - max]!.getTime() + FAILED_SIGN_IN_WINDOW_MS;
+  throw new DomainError('rate_limited', 'Too many failed sign-ins for this account; try again later', { retryAfter: Math.max(1, Math.ceil((freeAt - now.getTime()) / 1000)) });
+}
+
 /**
  * Password sign-in. Unknown email, wrong password and an expired temporary password all give the
  * same error after the same work. A previous session presented with the request is revoked: the
@@ -72,6 +91,7 @@ export async function signIn(
 ): Promise<{ user: repo.UserRow; session: IssuedSession; mfaRequired: boolean }> {
   const now = ctx.clock.now();
   const user = await repo.findUserByEmail(ctx.db, input.email);
+  await enforceFailedSignInLimit(ctx, user, input.email, now);
   const ok = user ? await verifyPassword(user.passwordHash, input.password) : await verifyAgainstDummy(input.password);
   const tempPasswordExpired = !!user?.mustChangePassword && !!user.tempPasswordExpiresAt && user.tempPasswordExpiresAt <= now;
   if (!user || !ok || tempPasswordExpired) {

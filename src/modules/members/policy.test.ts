@@ -66,18 +66,14 @@ const INVITE_GUEST_ADMIN_ONLY: Record<Role, Outcome> = { owner: ok, super_admin:
  * demoted or removed (`last_owner`); non-admins manage nobody."
  * Columns follow ROLES (target): owner, super_admin, admin, user, login_only, guest.
  *
- * PRODUCT DECISION PENDING (see the report): §0.4 says an Admin may modify an Admin, and
- * product-facts say Aranet administrators are "equal to the Owner except over the Owner".
- * The implementation requires the actor to strictly outrank the target (peers cannot touch
- * each other: admin↔admin, super_admin↔super_admin → role_ceiling). These cells are marked
- * `PEER` and pinned to the stricter, implemented behaviour; flip PEER to `ok` if the product
- * follows §0.4.
+ * Peers: an admin may change or remove another admin (§0.4; Aranet: administrators are "equal to
+ * the Owner except over the Owner"). Super admins are made and unmade by the owner only, so a
+ * super admin cannot act on another super admin, and admins never on super admins.
  */
-const PEER: Outcome = C;
 const ACT_ON_OTHER: Record<Role, Outcome[]> = {
   owner: [L, ok, ok, ok, ok, ok],
-  super_admin: [L, PEER, ok, ok, ok, ok],
-  admin: [L, C, PEER, ok, ok, ok],
+  super_admin: [L, C, ok, ok, ok, ok],
+  admin: [L, C, ok, ok, ok, ok],
   user: [L, F, F, F, F, F],
   login_only: [L, F, F, F, F, F],
   guest: [L, F, F, F, F, F],
@@ -122,11 +118,6 @@ describe('role ceiling tables are complete (guards the tables themselves)', () =
   });
 });
 
-describe('open product decision: peers', () => {
-  // §0.4 ("Admin may modify Admin: yes") and Aranet ("administrators equal to the Owner except over
-  // the Owner") say an admin may demote/remove another admin; the code requires strictly outranking.
-  it.todo('§0.4: an admin may change the role of / remove another admin (code: 403 role_ceiling; PEER above)');
-});
 
 describe('canGrantRole: the role ceiling (§0.4)', () => {
   for (const actor of ROLES) {

@@ -67,9 +67,15 @@ export function canListMembers(actor: Actor): Denial {
   return roleRank(actor.role) >= roleRank('user') ? null : deny('forbidden');
 }
 
-/** Acting on someone strictly below you, or the owner acting on anyone else. */
+/**
+ * May the actor act on this member at all? The owner on anyone; nobody on the owner; super admins
+ * are made and unmade by the owner only; otherwise anyone at or below your own level, so admins
+ * manage each other (Aranet: administrators are equal to the owner except over the owner).
+ */
 function outranks(actor: Actor, target: TargetMember): boolean {
-  return actor.role === 'owner' || roleRank(actor.role) > roleRank(target.role);
+  if (actor.role === 'owner') return true;
+  if (target.role === 'owner' || target.role === 'super_admin') return false;
+  return roleRank(actor.role) >= roleRank(target.role);
 }
 
 export function canChangeRole(actor: Actor, target: TargetMember, newRole: Role): Denial {

@@ -1,0 +1,1 @@
+CREATE INDEX "activity_chain_type_time_idx" ON "activity_events" USING btree ("chain","type","created_at");
