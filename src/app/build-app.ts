@@ -16,6 +16,7 @@ import { devMailboxMailer, smtpMailer, type Mailer } from '../email/mailer.js';
 import { installAuth } from '../http/auth.js';
 import { installIdempotency } from '../http/idempotency.js';
 import { installErrorHandling, sendProblem } from '../http/problem.js';
+import { trackRouteMethods } from '../http/method-not-allowed.js';
 import { standardProblems } from '../http/schemas.js';
 import type { App } from '../http/types.js';
 import { createWorker, type JobHandlers, type Worker } from '../jobs/worker.js';
@@ -97,6 +98,7 @@ export async function buildApp(opts: BuildOptions): Promise<GatehouseApp> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
+  const allowedMethods = trackRouteMethods(app);
   // JSON only: a text/plain body is a CORS "simple" request a foreign page can send (T-SESS-05).
   app.removeContentTypeParser('text/plain');
 
@@ -165,6 +167,10 @@ export async function buildApp(opts: BuildOptions): Promise<GatehouseApp> {
   const hasWeb = config.SERVE_WEB && existsSync(path.join(webDist, 'index.html'));
   if (hasWeb) await app.register(fastifyStatic, { root: webDist, wildcard: false });
   app.setNotFoundHandler({ preHandler: app.rateLimit({ max: 600, timeWindow: 60_000 }) }, (req, reply) => {
+    if (req.url.startsWith('/api/')) {
+      const allow = allowedMethods(req.url.split('?')[0]!);
+      if (allow.length) return sendProblem(reply.header('allow', allow.join(', ')), req, 'method_not_allowed', { detail: `Use ${allow.join(', ')}` });
+    }
     if (req.url.startsWith('/api/') || req.method !== 'GET') return sendProblem(reply, req, 'not_found', { detail: 'No such endpoint' });
     if (hasWeb) return reply.header('referrer-policy', 'no-referrer').sendFile('index.html');
     return reply.type('text/html; charset=utf-8').send(placeholderPage(config.devMailbox));

@@ -108,15 +108,18 @@ describe('HTTP hygiene', () => {
       expectProblem(await raw('GET', '/api/me/does-not-exist'), 404, 'not_found');
     });
 
-    it('an unsupported method on a known route → 4xx problem+json, never 5xx', async () => {
-      // The catalogue asks for 405 + Allow; Fastify answers unknown method/path pairs as not found.
+    it('T-ERR-03: an unsupported method on a known path → 405 method_not_allowed with an Allow header', async () => {
       for (const method of ['PUT', 'DELETE'] as const) {
         const res = await raw(method, '/api/auth/sign-in', method === 'PUT' ? '{}' : undefined);
-        expect([404, 405]).toContain(res.statusCode);
-        expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+        expectProblem(res, 405, 'method_not_allowed');
+        expect(res.headers.allow).toBe('POST');
       }
+      const onParams = await raw('PUT', `/api/workspaces/${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}/members`, '{}');
+      expectProblem(onParams, 405, 'method_not_allowed');
+      expect(onParams.headers.allow).toBe('GET, HEAD');
+      // Positive control: the allowed method still reaches the route.
+      expect((await raw('POST', '/api/auth/sign-in', JSON.stringify({ email: user.email, password: 'wrong password' }))).statusCode).toBe(401);
     });
-    it.todo('T-ERR-03: PUT/TRACE on an existing path → 405 method_not_allowed with an Allow header (currently 404 not_found)');
 
     it('a body over 2 MB → 413 payload_too_large, and the server keeps serving', async () => {
       const big = JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024 + 10) });
@@ -158,7 +161,7 @@ describe('HTTP hygiene', () => {
           const url = template(id).replace('/WS/', `/${workspaceId}/`);
           for (const method of ['GET', 'DELETE'] as const) {
             const res = await raw(method, url);
-            expect([400, 404, 410], `${method} ${url.slice(0, 120)} → ${res.statusCode} ${res.body.slice(0, 200)}`).toContain(res.statusCode);
+            expect([400, 404, 405, 410], `${method} ${url.slice(0, 120)} → ${res.statusCode} ${res.body.slice(0, 200)}`).toContain(res.statusCode);
             expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
             expect(res.headers['x-content-type-options']).toBe('nosniff');
             expect(res.headers['cache-control']).toBe('no-store');
