@@ -1,5 +1,6 @@
-import { aliasedTable, and, desc, eq, gt, gte, ilike, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
-import type { Executor } from '../../db/client.js';
+import { aliasedTable, and, desc, eq, gt, ilike, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import { rowsOf, type Executor } from '../../db/client.js';
+import { unnestRows } from '../../db/unnest.js';
 import { invitations, supersededInvitationTokens, users, workspaces } from '../../db/schema/index.js';
 import type { Keyset } from '../../http/pagination.js';
 
@@ -33,13 +34,40 @@ export async function isSupersededToken(db: Executor, tokenHash: string): Promis
   return !!row;
 }
 
-/** Pending rows (including ones past expiry) for these addresses. */
-export async function findPendingByEmails(db: Executor, workspaceId: string, emails: string[]): Promise<InvitationRow[]> {
-  const out: InvitationRow[] = [];
-  for (let i = 0; i < emails.length; i += 5000) {
-    out.push(...(await db.select().from(invitations).where(and(eq(invitations.workspaceId, workspaceId), eq(invitations.status, 'pending'), inArray(invitations.email, emails.slice(i, i + 5000))))));
-  }
-  return out;
+export interface InviteChecks {
+  /** Addresses among the requested ones that are active members already. */
+  members: Set<string>;
+  /** Pending rows (including ones past expiry) for the requested addresses. */
+  pending: { id: string; email: string; expiresAt: Date }[];
+  /** Invitations created since `since` in the workspace, and by the inviter (spam caps). */
+  counts: { byWorkspace: number; byInviter: number };
+  inviterName: string | null;
+}
+
+/** Everything a bulk invitation checks before writing, read in one round trip. */
+export async function inviteChecks(db: Executor, f: { workspaceId: string; emails: string[]; since: Date; countedUserId: string; inviterUserId: string }): Promise<InviteChecks> {
+  const emails = sql`${sql.param(f.emails)}::text[]`;
+  const result = await db.execute(sql`
+    select
+      (select coalesce(json_agg(u.email), '[]'::json) from members m join users u on u.id = m.user_id
+        where m.workspace_id = ${f.workspaceId} and m.status = 'active' and u.email = any(${emails})) as members,
+      (select coalesce(json_agg(json_build_object('id', i.id, 'email', i.email, 'expiresAt', i.expires_at)), '[]'::json) from invitations i
+        where i.workspace_id = ${f.workspaceId} and i.status = 'pending' and i.email = any(${emails})) as pending,
+      c.by_workspace, c.by_inviter,
+      (select name from users where id = ${f.inviterUserId}) as inviter_name
+    from (
+      select count(*)::int as by_workspace, count(*) filter (where inviter_user_id = ${f.countedUserId})::int as by_inviter
+      from invitations where workspace_id = ${f.workspaceId} and created_at >= ${f.since.toISOString()}::timestamptz
+    ) c`);
+  type Raw = { members: string[] | string; pending: { id: string; email: string; expiresAt: string }[] | string; by_workspace: number | string; by_inviter: number | string; inviter_name: string | null };
+  const row = rowsOf<Raw>(result)[0]!;
+  const json = <T>(v: T | string): T => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
+  return {
+    members: new Set(json(row.members)),
+    pending: json(row.pending).map((p) => ({ id: p.id, email: p.email, expiresAt: new Date(p.expiresAt) })),
+    counts: { byWorkspace: Number(row.by_workspace), byInviter: Number(row.by_inviter) },
+    inviterName: row.inviter_name,
+  };
 }
 
 /** Writes the derived `expired` state for rows whose time ran out. */
@@ -57,12 +85,12 @@ export async function materialiseExpired(db: Executor, workspaceId: string, ids:
  * one waits for the other instead of deadlocking (test/concurrency/invites.test.ts). Returned in input order.
  */
 export async function insertMany(db: Executor, rows: NewInvitationRow[]): Promise<InvitationRow[]> {
+  if (rows.length === 0) return [];
   const sorted = [...rows].sort((a, b) => (a.email < b.email ? -1 : a.email > b.email ? 1 : 0));
-  const byId = new Map<string, InvitationRow>();
-  for (let i = 0; i < sorted.length; i += 2000) {
-    for (const row of await db.insert(invitations).values(sorted.slice(i, i + 2000)).onConflictDoNothing().returning()) byId.set(row.id, row);
-  }
-  return rows.flatMap((r) => byId.get(r.id) ?? []);
+  // One statement for any batch size (unnest inserts in array order, so the email order holds).
+  const created = await db.insert(invitations).select(unnestRows(invitations, sorted)).onConflictDoNothing().returning();
+  const byId = new Map(created.map((row) => [row.id, row]));
+  return rows.flatMap((r) => byId.get(r.id!) ?? []);
 }
 
 /** The single guarded statement that makes acceptance happen at most once. */
@@ -130,17 +158,6 @@ export async function rotateToken(
     .where(and(eq(invitations.id, row.id), eq(invitations.tokenHash, row.tokenHash), inArray(invitations.status, ['pending', 'expired'])))
     .returning();
   return updated;
-}
-
-export async function countCreatedSince(db: Executor, workspaceId: string, inviterUserId: string, since: Date): Promise<{ byWorkspace: number; byInviter: number }> {
-  const [row] = await db
-    .select({
-      byWorkspace: sql<number>`count(*)::int`,
-      byInviter: sql<number>`count(*) filter (where ${invitations.inviterUserId} = ${inviterUserId})::int`,
-    })
-    .from(invitations)
-    .where(and(eq(invitations.workspaceId, workspaceId), gte(invitations.createdAt, since)));
-  return { byWorkspace: Number(row?.byWorkspace ?? 0), byInviter: Number(row?.byInviter ?? 0) };
 }
 
 export interface InvitationFilter {

@@ -125,8 +125,9 @@ export async function createInvitations(tx: Executor, ctx: Ctx, actor: Actor, wo
   }
 
   const emails = [...candidates.keys()];
-  const members = await membersRepo.activeMemberEmails(tx, workspaceId, emails);
-  const pending = await repo.findPendingByEmails(tx, workspaceId, emails.filter((e) => !members.has(e)));
+  const checks = await repo.inviteChecks(tx, { workspaceId, emails, since: new Date(now.getTime() - HOUR), countedUserId: ctx.userId!, inviterUserId: actor.userId });
+  const members = checks.members;
+  const pending = checks.pending.filter((p) => !members.has(p.email));
   const stillPending = new Set(pending.filter((p) => p.expiresAt > now).map((p) => p.email));
   await repo.materialiseExpired(tx, workspaceId, pending.filter((p) => p.expiresAt <= now).map((p) => p.id), now);
 
@@ -136,7 +137,7 @@ export async function createInvitations(tx: Executor, ctx: Ctx, actor: Actor, wo
     else if (stillPending.has(email)) skipped.push({ email: candidates.get(email)!, reason: 'already_pending' });
     else toCreate.push(email);
   }
-  await enforceInviteCaps(tx, ctx, workspaceId, toCreate.length);
+  enforceInviteCaps(ctx, checks.counts, toCreate.length);
 
   const expiresAt = new Date(now.getTime() + (guest ? GUEST_INVITATION_DAYS : workspace.inviteExpiryDays) * DAY);
   const rows: repo.NewInvitationRow[] = toCreate.map((email) => {
@@ -181,7 +182,7 @@ export async function createInvitations(tx: Executor, ctx: Ctx, actor: Actor, wo
       .filter((c) => c.provisionedUserId)
       .map((c): ActivityInput => ({ type: 'auth.temporary_password_issued', workspaceId, targetUserId: c.provisionedUserId, subjectType: 'invitation', subjectId: c.id, data: { email: c.email } })),
   ]);
-  const inviterName = (await authRepo.findUserById(tx, actor.userId))?.name ?? null;
+  const inviterName = checks.inviterName;
   return { created: created.map((c) => presentInvitation(c, inviterName, actor, rules, ctx)), skipped };
 }
 
@@ -210,10 +211,8 @@ async function provisionGuestAccounts(tx: Executor, ctx: Ctx, rows: repo.NewInvi
 }
 
 /** Spam limits per inviter and per workspace per hour, counted in the database (correct with N instances). */
-async function enforceInviteCaps(tx: Executor, ctx: Ctx, workspaceId: string, adding: number): Promise<void> {
+function enforceInviteCaps(ctx: Ctx, counts: repo.InviteChecks['counts'], adding: number): void {
   if (adding === 0) return;
-  const since = new Date(ctx.clock.now().getTime() - HOUR);
-  const counts = await repo.countCreatedSince(tx, workspaceId, ctx.userId!, since);
   if (counts.byInviter + adding > ctx.config.INVITES_PER_INVITER_PER_HOUR || counts.byWorkspace + adding > ctx.config.INVITES_PER_WORKSPACE_PER_HOUR) {
     throw new DomainError('invite_limit', 'Too many invitations in the last hour; try again later or in smaller batches', { retryAfter: 3600 });
   }

@@ -101,20 +101,6 @@ export async function listMembers(db: Executor, f: MemberFilter) {
     .limit(f.limit + 1);
 }
 
-/** Active members of a workspace among the given emails (bulk invitation pre-check). */
-export async function activeMemberEmails(db: Executor, workspaceId: string, emails: string[]): Promise<Set<string>> {
-  const out = new Set<string>();
-  for (let i = 0; i < emails.length; i += 5000) {
-    const rows = await db
-      .select({ email: users.email })
-      .from(members)
-      .innerJoin(users, eq(users.id, members.userId))
-      .where(and(eq(members.workspaceId, workspaceId), eq(members.status, 'active'), inArray(users.email, emails.slice(i, i + 5000))));
-    for (const r of rows) out.add(r.email);
-  }
-  return out;
-}
-
 export async function countActiveOwners(db: Executor, workspaceId: string): Promise<number> {
   const [row] = await db
     .select({ n: sql<number>`count(*)::int` })
