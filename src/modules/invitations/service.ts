@@ -393,14 +393,13 @@ type AcceptOutcome = { kind: 'joined'; memberId: string; workspaceId: string } |
 async function acceptRow(tx: Executor, ctx: Ctx, row: repo.InvitationRow, user: authRepo.UserRow, expectedTokenHash: string | null): Promise<AcceptOutcome> {
   const now = ctx.clock.now();
   const workspaceId = row.workspaceId;
-  const existing = await membersRepo.findMemberByUser(tx, workspaceId, user.id);
+  const { existing, inviter } = await membersRepo.findAcceptanceMemberships(tx, workspaceId, user.id, row.inviterUserId);
   if (existing?.status === 'active') {
     const closed = await repo.markAccepted(tx, row.id, expectedTokenHash, user.id, now);
     if (!closed) throw await preciseFailure(tx, row.id, now);
     await recordActivity(tx, { ...ctx, userId: user.id }, [{ type: 'invitation.accepted', workspaceId, subjectType: 'invitation', subjectId: row.id, data: { email: row.email, alreadyMember: true } }]);
     return { kind: 'already_member', workspaceId };
   }
-  const inviter = row.inviterUserId ? await membersRepo.findActiveMembership(tx, workspaceId, row.inviterUserId) : undefined;
   if (!inviter || !(await inviterStillMayGrant(tx, actorOf(inviter.member), inviter.workspace, row))) {
     throw new DomainError('inviter_not_permitted', 'Ask an administrator of the workspace to send you a new invitation');
   }

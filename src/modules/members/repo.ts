@@ -15,6 +15,20 @@ export async function findActiveMembership(db: Executor, workspaceId: string, us
   return row;
 }
 
+/**
+ * For an acceptance, in one query: the invitee's membership (any status) and the inviter's
+ * active membership with the workspace — what findMemberByUser and findActiveMembership return.
+ */
+export async function findAcceptanceMemberships(db: Executor, workspaceId: string, userId: string, inviterUserId: string | null) {
+  const rows = await db
+    .select({ member: members, workspace: workspaces })
+    .from(members)
+    .innerJoin(workspaces, eq(workspaces.id, members.workspaceId))
+    .where(and(eq(members.workspaceId, workspaceId), inArray(members.userId, inviterUserId ? [userId, inviterUserId] : [userId])));
+  const inviter = inviterUserId ? rows.find((r) => r.member.userId === inviterUserId && r.member.status === 'active') : undefined;
+  return { existing: rows.find((r) => r.member.userId === userId)?.member, inviter };
+}
+
 export async function findMember(db: Executor, workspaceId: string, memberId: string) {
   const [row] = await db
     .select({ member: members, user: { id: users.id, email: users.email, name: users.name } })
