@@ -51,3 +51,21 @@ function defaultOf(column: PgColumn, type: string): SQL {
   }
   return sql`null::${sql.raw(type)}`;
 }
+
+/**
+ * The row as the database will store it, built from what was inserted: every column the row
+ * does not set takes its schema default (a constant) or null. Returns null when that cannot be
+ * known in advance (a column left to an SQL default or a default function): then read the row back.
+ * Lets a large insert return only ids instead of parsing every stored column back.
+ */
+export function asInserted<T extends PgTable>(table: T, row: T['$inferInsert']): T['$inferSelect'] | null {
+  const out: Record<string, unknown> = {};
+  for (const [key, column] of Object.entries(getTableColumns(table) as Record<string, PgColumn>)) {
+    const value = (row as Record<string, unknown>)[key];
+    if (value !== undefined) out[key] = value;
+    else if (!column.hasDefault) out[key] = null;
+    else if (!column.defaultFn && column.default !== undefined && !is(column.default, SQL)) out[key] = column.default;
+    else return null;
+  }
+  return out as T['$inferSelect'];
+}

@@ -1,6 +1,6 @@
 import { aliasedTable, and, desc, eq, gt, ilike, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import { rowsOf, type Executor } from '../../db/client.js';
-import { unnestRows } from '../../db/unnest.js';
+import { asInserted, unnestRows } from '../../db/unnest.js';
 import { invitations, supersededInvitationTokens, users, workspaces } from '../../db/schema/index.js';
 import type { Keyset } from '../../http/pagination.js';
 
@@ -88,8 +88,14 @@ export async function insertMany(db: Executor, rows: NewInvitationRow[]): Promis
   if (rows.length === 0) return [];
   const sorted = [...rows].sort((a, b) => (a.email < b.email ? -1 : a.email > b.email ? 1 : 0));
   // One statement for any batch size (unnest inserts in array order, so the email order holds).
-  const created = await db.insert(invitations).select(unnestRows(invitations, sorted)).onConflictDoNothing().returning();
-  const byId = new Map(created.map((row) => [row.id, row]));
+  const insert = db.insert(invitations).select(unnestRows(invitations, sorted)).onConflictDoNothing();
+  const stored = rows.map((r) => asInserted(invitations, r));
+  if (stored.every((r) => r !== null)) {
+    // Every stored value is known already: read back only which rows went in.
+    const ids = new Set((await insert.returning({ id: invitations.id })).map((r) => r.id));
+    return stored.filter((r) => ids.has(r.id));
+  }
+  const byId = new Map((await insert.returning()).map((row) => [row.id, row]));
   return rows.flatMap((r) => byId.get(r.id!) ?? []);
 }
 
