@@ -14,13 +14,17 @@ export async function insertPartner(db: Executor, row: typeof localPartners.$inf
   return created;
 }
 
-/** Active partners with their active guest counts. */
+/**
+ * Active partners with their active guest counts. The outer table is referenced as
+ * `local_partners.id`: drizzle renders `${localPartners.id}` unqualified in a one-table select,
+ * and inside the subquery a bare "id" would be the member's id (counts always 0).
+ */
 export async function listPartners(db: Executor, workspaceId: string, onlyId?: string) {
   return db
     .select({
       partner: localPartners,
-      guestAdmins: sql<number>`(select count(*)::int from ${members} m where m.local_partner_id = ${localPartners.id} and m.status = 'active' and m.partner_role = 'guest_admin')`,
-      guestUsers: sql<number>`(select count(*)::int from ${members} m where m.local_partner_id = ${localPartners.id} and m.status = 'active' and m.partner_role = 'guest_user')`,
+      guestAdmins: sql<number>`(select count(*)::int from ${members} m where m.local_partner_id = ${localPartners}.id and m.status = 'active' and m.partner_role = 'guest_admin')`,
+      guestUsers: sql<number>`(select count(*)::int from ${members} m where m.local_partner_id = ${localPartners}.id and m.status = 'active' and m.partner_role = 'guest_user')`,
     })
     .from(localPartners)
     .where(and(eq(localPartners.workspaceId, workspaceId), eq(localPartners.status, 'active'), ...(onlyId ? [eq(localPartners.id, onlyId)] : [])))

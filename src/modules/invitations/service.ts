@@ -188,14 +188,24 @@ export async function createInvitations(tx: Executor, ctx: Ctx, actor: Actor, wo
 
 /**
  * Guests who have no account get one now: username = their email, a temporary password valid
- * 48 hours (mailed with the invitation), and a forced change at first sign-in.
+ * 48 hours (mailed with the invitation), and a forced change at first sign-in. An account made by
+ * an earlier guest invitation and never set up has no password of its own (its temporary one may
+ * have expired or been revoked): it gets a new temporary password with this invitation, which
+ * replaces the old one, or it could never sign in to use the invitation.
  */
 async function provisionGuestAccounts(tx: Executor, ctx: Ctx, rows: repo.NewInvitationRow[]): Promise<void> {
   const existing = await authRepo.findUsersByEmails(tx, rows.map((r) => r.email));
   const now = ctx.clock.now();
-  const fresh = rows.filter((r) => !existing.has(r.email));
+  const fresh = rows.filter((r) => !existing.has(r.email) || existing.get(r.email)!.mustChangePassword);
   const hashes = await Promise.all(fresh.map((r) => hashPassword(temporaryPassword(ctx.keys.tokens, r.id!, r.tokenNonce))));
   for (const [i, r] of fresh.entries()) {
+    const unfinished = existing.get(r.email);
+    if (unfinished) {
+      await authRepo.updateUser(tx, unfinished.id, { passwordHash: hashes[i]!, tempPasswordExpiresAt: new Date(now.getTime() + TEMP_PASSWORD_HOURS * HOUR), updatedAt: now });
+      await authRepo.revokeAllSessions(tx, unfinished.id, now);
+      r.provisionedUserId = unfinished.id;
+      continue;
+    }
     const user = await authRepo.insertUser(tx, {
       id: ctx.random.uuid(),
       email: r.email,
