@@ -1,0 +1,120 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { AxeBuilder } from '@axe-core/playwright';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { expect } from 'vitest';
+import { ManualClock } from '../../src/app/context.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const SCREENSHOTS = path.join(root, 'test-results/screenshots');
+export const DOCS_SCREENSHOTS = path.join(root, 'docs/screenshots');
+
+/** Debian's `chromium` (STACK gotcha 22): CHROMIUM_PATH, else the usual places. Never downloaded. */
+export function findChromium(): string | null {
+  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/lib/chromium/chromium'];
+  return candidates.find((p): p is string => !!p && existsSync(p)) ?? null;
+}
+
+export const CHROMIUM = findChromium();
+export const REQUIRE_BROWSER = process.env.REQUIRE_BROWSER === '1';
+
+if (!CHROMIUM && !REQUIRE_BROWSER) {
+  const line = '!'.repeat(78);
+  console.warn(`\n${line}\n!!  BROWSER TESTS SKIPPED: Chromium not found (apt-get install -y chromium, or set CHROMIUM_PATH).\n!!  CI sets REQUIRE_BROWSER=1, where a missing browser fails the run instead.\n${line}\n`);
+}
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM!,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds web/dist when it is missing or older than the sources (never committed). */
+export async function ensureWebBuild(): Promise<void> {
+  const index = path.join(root, 'web/dist/index.html');
+  const sources = Math.max(newestMtime(path.join(root, 'web/src')), statSync(path.join(root, 'web/index.html')).mtimeMs, statSync(path.join(root, 'web/vite.config.ts')).mtimeMs);
+  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
+  const vite = path.join(root, 'node_modules/vite/bin/vite.js');
+  await promisify(execFile)(process.execPath, [vite, 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { cwd: root, timeout: 120_000 });
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Server time that flows like the real clock (the browser's clock flows too), and can jump
+ * ahead: `advance()` moves it, and the test moves the owner's browser clock by the same amount.
+ */
+export class FlowingClock extends ManualClock {
+  private offset = 0;
+  override now(): Date {
+    return new Date(Date.now() + this.offset);
+  }
+  override advance(ms: number): void {
+    this.offset += ms;
+  }
+  override set(d: Date): void {
+    this.offset = d.getTime() - Date.now();
+  }
+}
+
+export interface AxeReport {
+  page: string;
+  violations: { id: string; impact: string | null | undefined; help: string; nodes: string[] }[];
+}
+
+/** WCAG 2.x A/AA scan of what is on screen: no serious or critical violation may remain. */
+export async function expectAccessible(page: Page, name: string, opts: { exclude?: string[] } = {}): Promise<AxeReport> {
+  // Scan what a person sees once things stop moving (a fading dialog has half its contrast).
+  // Browser-side callbacks are serialised: they reach `document` through globalThis (no DOM types in the root tsconfig).
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  await page.waitForFunction(() => (globalThis as any).document.getAnimations().every((a: { playState: string }) => a.playState !== 'running'));
+  let builder = new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']);
+  for (const selector of opts.exclude ?? []) builder = builder.exclude(selector);
+  const result = await builder.analyze();
+  const report: AxeReport = {
+    page: name,
+    violations: result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.slice(0, 3).map((n) => `${n.target.join(' ')} ${n.any[0]?.data ? JSON.stringify(n.any[0].data) : ''} ${n.html.slice(0, 160)}`),
+    })),
+  };
+  const blocking = report.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(blocking, `axe on ${name}: ${JSON.stringify(blocking, null, 2)}`).toEqual([]);
+  return report;
+}
+
+/** Text of the focused element. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const focusedText = (page: Page) => page.evaluate((): string | undefined => (globalThis as any).document.activeElement?.textContent ?? undefined);
+
+export async function screenshot(page: Page, name: string, opts: { fullPage?: boolean } = {}): Promise<string> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const file = path.join(SCREENSHOTS, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: opts.fullPage ?? false, animations: 'disabled' });
+  return file;
+}
