@@ -213,12 +213,12 @@ describe('changing roles', () => {
     expectProblem(await admin!.api.patch(memberUrl(ws.id, admin!.memberId), { role: 'super_admin' }), 403, 'role_ceiling');
     expectProblem(await admin!.api.patch(memberUrl(ws.id, sa!.memberId), { role: 'user' }), 403, 'role_ceiling');
     expectProblem(await admin!.api.delete(memberUrl(ws.id, sa!.memberId)), 403, 'role_ceiling');
-    // The owner: the code answers 409 last_owner (the catalogue's T-ROLE-03 says 403; see report).
-    expectProblem(await admin!.api.patch(memberUrl(ws.id, ownerMember.id), { role: 'user' }), 409, 'last_owner');
-    expectProblem(await admin!.api.delete(memberUrl(ws.id, ownerMember.id)), 409, 'last_owner');
+    // The owner is out of reach: 403 (T-ROLE-03); only the owner's own attempts are 409 last_owner.
+    expectProblem(await admin!.api.patch(memberUrl(ws.id, ownerMember.id), { role: 'user' }), 403, 'role_ceiling');
+    expectProblem(await admin!.api.delete(memberUrl(ws.id, ownerMember.id)), 403, 'role_ceiling');
     // A super admin cannot make super admins either (only the owner does).
     expectProblem(await sa!.api.patch(memberUrl(ws.id, user!.memberId), { role: 'super_admin' }), 403, 'role_ceiling');
-    expectProblem(await sa!.api.patch(memberUrl(ws.id, ownerMember.id), { role: 'admin' }), 409, 'last_owner');
+    expectProblem(await sa!.api.patch(memberUrl(ws.id, ownerMember.id), { role: 'admin' }), 403, 'role_ceiling');
     // Non-admins change nobody.
     expectProblem(await user!.api.patch(memberUrl(ws.id, admin!.memberId), { role: 'guest' }), 403, 'forbidden');
     expectProblem(await user!.api.delete(memberUrl(ws.id, admin!.memberId)), 403, 'forbidden');
@@ -264,8 +264,8 @@ describe('changing roles', () => {
       expectProblem(await owner.api.patch(memberUrl(ws.id, me.id), { role }), 409, 'last_owner');
     }
     expectProblem(await owner.api.delete(memberUrl(ws.id, me.id)), 409, 'last_owner');
-    // And the admin trying to remove the owner (what the code does: 409 last_owner).
-    expectProblem(await people.admin!.api.delete(memberUrl(ws.id, me.id)), 409, 'last_owner');
+    // And the admin trying to remove the owner: 403 (T-ROLE-07).
+    expectProblem(await people.admin!.api.delete(memberUrl(ws.id, me.id)), 403, 'role_ceiling');
     const owners = await listAll(owner.api, ws.id, '&role=owner&status=active');
     expect(owners.map((m) => m.userId)).toEqual([owner.id]);
     expect(me.abilities).toMatchObject({ changeRole: false, remove: false, transferOwnership: false, assignableRoles: [] });

@@ -75,7 +75,7 @@ describePg('ownership and role races (PostgreSQL)', () => {
       ]);
       const story = `transfer ${transfer.statusCode} ${transfer.body}\nattack ${hit.statusCode} ${hit.body}\nleave ${leave.statusCode} ${leave.body}`;
       expectOneOf(transfer, { 204: null, 422: ['invalid_ownership_target'] });
-      expectOneOf(hit, run % 2 === 0 ? { 204: null, 409: ['last_owner'] } : { 200: null, 409: ['last_owner'] });
+      expectOneOf(hit, run % 2 === 0 ? { 204: null, 403: ['role_ceiling'] } : { 200: null, 403: ['role_ceiling'] });
       expectOneOf(leave, { 204: null, 409: ['last_owner'] });
 
       const ownerNow = await owners(ws.id);

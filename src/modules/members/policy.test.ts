@@ -71,12 +71,12 @@ const INVITE_GUEST_ADMIN_ONLY: Record<Role, Outcome> = { owner: ok, super_admin:
  * super admin cannot act on another super admin, and admins never on super admins.
  */
 const ACT_ON_OTHER: Record<Role, Outcome[]> = {
-  owner: [L, ok, ok, ok, ok, ok],
-  super_admin: [L, C, ok, ok, ok, ok],
-  admin: [L, C, ok, ok, ok, ok],
-  user: [L, F, F, F, F, F],
-  login_only: [L, F, F, F, F, F],
-  guest: [L, F, F, F, F, F],
+  owner: [C, ok, ok, ok, ok, ok], // (there is only one owner: "another owner" cannot exist, and is refused anyway)
+  super_admin: [C, C, ok, ok, ok, ok],
+  admin: [C, C, ok, ok, ok, ok],
+  user: [F, F, F, F, F, F],
+  login_only: [F, F, F, F, F, F],
+  guest: [F, F, F, F, F, F],
 };
 
 const grant = (actor: Role, role: Role): Outcome => GRANT[actor][ROLES.indexOf(role)]!;
@@ -90,8 +90,7 @@ function expectedChangeRole(actor: Role, target: Role, self: boolean, to: Role):
   return onTarget === ok ? grant(actor, to) : onTarget;
 }
 function expectedRemove(actor: Role, target: Role, self: boolean): Outcome {
-  if (target === 'owner') return L;
-  if (self) return ok; // leaving
+  if (self) return target === 'owner' ? L : ok; // leaving; the owner must transfer first
   return actOnOther(actor, target);
 }
 
@@ -177,7 +176,7 @@ describe('canChangeRole: every actor × target × new role (T-ROLE-01, T-ROLE-03
     const admin = actorOf('admin');
     expect(outcome(canChangeRole(admin, selfTarget(admin), 'owner'))).toBe('role_ceiling');
     expect(outcome(canChangeRole(admin, selfTarget(admin), 'super_admin'))).toBe('role_ceiling');
-    expect(outcome(canChangeRole(admin, targetOf('owner'), 'user'))).toBe('last_owner');
+    expect(outcome(canChangeRole(admin, targetOf('owner'), 'user'))).toBe('role_ceiling');
     expect(outcome(canChangeRole(admin, targetOf('super_admin'), 'user'))).toBe('role_ceiling');
     expect(outcome(canChangeRole(admin, targetOf('user'), 'owner'))).toBe('role_ceiling');
     expect(outcome(canChangeRole(admin, targetOf('user'), 'super_admin'))).toBe('role_ceiling');

@@ -73,29 +73,34 @@ export function canListMembers(actor: Actor): Denial {
  * manage each other (Aranet: administrators are equal to the owner except over the owner).
  */
 function outranks(actor: Actor, target: TargetMember): boolean {
+  if (target.role === 'owner') return false;
   if (actor.role === 'owner') return true;
-  if (target.role === 'owner' || target.role === 'super_admin') return false;
+  if (target.role === 'super_admin') return false;
   return roleRank(actor.role) >= roleRank(target.role);
 }
 
+/**
+ * Changing a member's role. The owner's own role never changes here (409 `last_owner`: transfer
+ * ownership instead); anyone else acting on the owner is simply not allowed (403, T-ROLE-03).
+ */
 export function canChangeRole(actor: Actor, target: TargetMember, newRole: Role): Denial {
   if (target.status === 'removed') return new DomainError('conflict', 'This member was removed; invite them again');
-  if (target.role === 'owner') return deny('last_owner', 'Transfer ownership instead of changing the owner’s role');
   const self = actor.memberId === target.memberId;
   if (self) {
+    if (target.role === 'owner') return deny('last_owner', 'Transfer ownership instead of changing your own role');
     // Stepping down is always allowed; stepping up never is.
     return roleRank(newRole) <= roleRank(actor.role) && newRole !== 'owner' ? null : deny('role_ceiling');
   }
   if (!isAdminRole(actor.role)) return deny('forbidden');
-  if (!outranks(actor, target)) return deny('role_ceiling', 'You cannot change the role of someone at or above your level');
+  if (!outranks(actor, target)) return deny('role_ceiling', target.role === 'owner' ? 'Nobody can change the owner’s role; the owner transfers ownership' : 'You cannot change the role of someone above your level');
   return canGrantRole(actor, newRole);
 }
 
+/** Removing someone else, or leaving. The owner cannot leave (409 `last_owner`) and cannot be removed (403). */
 export function canRemoveMember(actor: Actor, target: TargetMember): Denial {
-  if (target.role === 'owner') return deny('last_owner', 'Transfer ownership before the owner leaves');
-  if (actor.memberId === target.memberId) return null; // leaving
+  if (actor.memberId === target.memberId) return target.role === 'owner' ? deny('last_owner', 'Transfer ownership before you leave') : null;
   if (!isAdminRole(actor.role)) return deny('forbidden');
-  if (!outranks(actor, target)) return deny('role_ceiling', 'You cannot remove someone at or above your level');
+  if (!outranks(actor, target)) return deny('role_ceiling', target.role === 'owner' ? 'The owner cannot be removed' : 'You cannot remove someone above your level');
   return null;
 }
 
