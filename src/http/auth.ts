@@ -28,18 +28,33 @@ declare module 'fastify' {
   }
 }
 
-export function sessionCookieName(appUrl: string): string {
-  // `__Host-` pins the cookie to this exact origin over https (no Domain, Path=/).
-  return new URL(appUrl).protocol === 'https:' ? '__Host-gh_session' : 'gh_session';
+const isHttps = (appUrl: string) => new URL(appUrl).protocol === 'https:';
+
+/** `__Host-` pins a cookie to this exact origin over https (Secure, no Domain, Path=/). */
+function cookieName(appUrl: string, base: 'gh_session' | 'gh_device'): string {
+  return isHttps(appUrl) ? `__Host-${base}` : base;
 }
 
+export const sessionCookieName = (appUrl: string) => cookieName(appUrl, 'gh_session');
+export const deviceCookieName = (appUrl: string) => cookieName(appUrl, 'gh_device');
+
 export function setSessionCookie(reply: FastifyReply, deps: AppDeps, token: string, expiresAt: Date) {
-  const secure = new URL(deps.config.APP_URL).protocol === 'https:';
-  reply.setCookie(sessionCookieName(deps.config.APP_URL), token, { path: '/', httpOnly: true, sameSite: 'lax', secure, expires: expiresAt });
+  reply.setCookie(sessionCookieName(deps.config.APP_URL), token, { path: '/', httpOnly: true, sameSite: 'lax', secure: isHttps(deps.config.APP_URL), expires: expiresAt });
 }
 
 export function clearSessionCookie(reply: FastifyReply, deps: AppDeps) {
   reply.clearCookie(sessionCookieName(deps.config.APP_URL), { path: '/' });
+}
+
+/** The trusted-device cookie lives longer than a session: it outlives sign-outs, not factor changes. */
+const DEVICE_COOKIE_DAYS = 90;
+
+export function setDeviceCookie(reply: FastifyReply, deps: AppDeps, token: string) {
+  reply.setCookie(deviceCookieName(deps.config.APP_URL), token, { path: '/', httpOnly: true, sameSite: 'lax', secure: isHttps(deps.config.APP_URL), maxAge: DEVICE_COOKIE_DAYS * 86_400 });
+}
+
+export function deviceTokenOf(req: FastifyRequest, deps: AppDeps): string | undefined {
+  return req.cookies[deviceCookieName(deps.config.APP_URL)];
 }
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);

@@ -20,8 +20,10 @@ const GUEST_ALLOWED: Record<string, number> = {
   'POST /api/workspaces/{workspaceId}/terms/accept': 200,
   'GET /api/workspaces/{workspaceId}/locations': 200,
 };
-/** In addition, for a Guest Admin: the partner list (their own partner only). */
+/** In addition, for a partner's guests: the partner list (their own partner only). */
 const GUEST_ADMIN_ALLOWED: Record<string, number> = { ...GUEST_ALLOWED, 'GET /api/workspaces/{workspaceId}/local-partners': 200 };
+/** A Guest User may also open their own partner (to see its Guest Admins and themselves). */
+const GUEST_USER_OWN_PARTNER: Record<string, number> = { ...GUEST_ADMIN_ALLOWED, 'GET /api/workspaces/{workspaceId}/local-partners/{partnerId}': 200 };
 
 const at = (domain: string, prefix = 'p') => `${prefix}-${randomUUID().slice(0, 8)}@${domain}`;
 
@@ -118,8 +120,14 @@ describe('what guests can reach (T-GUEST-05)', () => {
     expectNothingLeaked(await sweep(plainGuest, GUEST_ALLOWED, p1));
   });
 
-  it('a Guest User of P1 reaches the same, and nothing of P1 (partner details are for its Guest Admins)', async () => {
-    expectNothingLeaked(await sweep(guestUser, GUEST_ALLOWED, p1));
+  it('a Guest User of P1 reaches the same, plus their own partner: its Guest Admins and themselves, nothing else', async () => {
+    const results = await sweep(guestUser, GUEST_USER_OWN_PARTNER, p1);
+    expectNothingLeaked(results);
+    const detail = json(results.find((r) => r.route.key === 'GET /api/workspaces/{workspaceId}/local-partners/{partnerId}')!.res);
+    expect(detail.guests.map((g: { userId: string }) => g.userId).sort()).toEqual([guestAdmin.id, guestUser.id].sort());
+    expect(detail.invitations).toEqual([]);
+    // …and never another partner.
+    expectProblem(await guestUser.api.get(`/api/workspaces/${ws.id}/local-partners/${p2}`), 403, 'forbidden');
   });
 
   it('a Guest Admin of P1, sweeping with P2 ids: only their own partner list, nothing of P2', async () => {

@@ -124,25 +124,28 @@ describe('local partners', () => {
       f = await fixture();
     });
 
-    it('admins list every partner; a Guest Admin only their own; a user and a Guest User none (403)', async () => {
+    it('admins list every partner; a partner’s guests only their own; a user none (403)', async () => {
       const items = json(await f.admin.api.get(base(f))).items;
       expect(items.map((p: { id: string }) => p.id).sort()).toEqual([f.p1.id, f.p2.id].sort());
       // Counts of active guests per partner (regression: they were always 0).
       for (const p of items) expect(p).toMatchObject({ guestAdmins: 1, guestUsers: 1 });
       expect(json(await f.ga1.api.get(base(f))).items.map((p: { id: string }) => p.id)).toEqual([f.p1.id]);
       expect(json(await f.ga2.api.get(base(f))).items.map((p: { id: string }) => p.id)).toEqual([f.p2.id]);
-      expectProblem(await f.gu1.api.get(base(f)), 403, 'forbidden');
+      expect(json(await f.gu1.api.get(base(f))).items.map((p: { id: string }) => p.id)).toEqual([f.p1.id]);
       expectProblem(await f.user.api.get(base(f)), 403, 'forbidden');
     });
 
-    it('a Guest Admin reads their partner’s details but not another partner’s (403); a Guest User reads none', async () => {
+    it('a Guest Admin reads their partner’s details but not another partner’s (403); a Guest User sees only its Guest Admins and themselves', async () => {
       const own = await f.ga1.api.get(`${base(f)}/${f.p1.id}`);
       expect(own.statusCode).toBe(200);
       expect(json(own).guests.find((g: { userId: string }) => g.userId === f.gu1.id).abilities).toEqual({ remove: true, changeRole: false });
       expect(json(own).guests.find((g: { userId: string }) => g.userId === f.ga1.id).abilities).toEqual({ remove: false, changeRole: false });
       expect(own.body).not.toContain(f.gu2.email);
       expectProblem(await f.ga1.api.get(`${base(f)}/${f.p2.id}`), 403, 'forbidden');
-      expectProblem(await f.gu1.api.get(`${base(f)}/${f.p1.id}`), 403, 'forbidden');
+      const asGuestUser = json(await f.gu1.api.get(`${base(f)}/${f.p1.id}`));
+      expect(asGuestUser.guests.map((g: { userId: string }) => g.userId).sort()).toEqual([f.ga1.id, f.gu1.id].sort());
+      expect(asGuestUser.invitations).toEqual([]);
+      expectProblem(await f.gu1.api.get(`${base(f)}/${f.p2.id}`), 403, 'forbidden');
       expectProblem(await f.user.api.get(`${base(f)}/${f.p1.id}`), 403, 'forbidden');
       // Unknown partner id → 404, for anyone.
       expectProblem(await f.admin.api.get(`${base(f)}/${randomUUID()}`), 404, 'not_found');

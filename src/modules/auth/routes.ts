@@ -1,12 +1,11 @@
 import { z } from 'zod';
 import type { AppDeps } from '../../app/deps.js';
-import { clearSessionCookie, ctxOf, setSessionCookie, userCtx } from '../../http/auth.js';
+import { clearSessionCookie, ctxOf, deviceTokenOf, setSessionCookie, userCtx } from '../../http/auth.js';
 import { DomainError } from '../../http/errors.js';
 import type { App } from '../../http/types.js';
 import * as invitations from '../invitations/service.js';
 import { listMyWorkspaces } from '../workspaces/service.js';
 import { hasConfirmedMfa } from '../members/repo.js';
-import { DEVICE_COOKIE } from '../mfa/routes.js';
 import * as schemas from './schemas.js';
 import * as service from './service.js';
 
@@ -58,7 +57,7 @@ export function authRoutes(app: App, deps: AppDeps) {
       const { user, session, mfaRequired } = await service.signIn(ctxOf(deps, req), {
         ...req.body,
         previousSessionHash: req.principal?.sessionTokenHash ?? undefined,
-        deviceToken: req.cookies[DEVICE_COOKIE],
+        deviceToken: deviceTokenOf(req, deps),
       });
       setSessionCookie(reply, deps, session.token, session.expiresAt);
       return { user: service.presentUser(user), mfaRequired, passwordChangeRequired: user.mustChangePassword };

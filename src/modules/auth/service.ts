@@ -10,7 +10,7 @@ import * as repo from './repo.js';
 import { issueSession, type IssuedSession } from './sessions.js';
 import type { Executor } from '../../db/client.js';
 import { deviceSkipsMfa } from '../mfa/devices.js';
-import { findTotp } from '../mfa/repo.js';
+import { findTotp, removeAllDevices } from '../mfa/repo.js';
 import { recentEventTimes } from '../activity/repo.js';
 
 export function presentUser(u: repo.UserRow) {
@@ -162,6 +162,8 @@ export async function changePassword(ctx: Ctx, input: { currentPassword: string;
     const now = ctx.clock.now();
     await repo.updateUser(tx, user.id, { passwordHash, passwordChangedAt: now, updatedAt: now });
     await repo.revokeAllSessions(tx, user.id, now);
+    // A changed factor ends the trust placed in devices (T-MFA-08).
+    await removeAllDevices(tx, user.id, now);
     const session = await issueSession(tx, ctx, user.id);
     await recordActivity(tx, ctx, [{ type: 'auth.password_changed', subjectType: 'user', subjectId: user.id }]);
     return session;

@@ -12,8 +12,14 @@ export function canManagePartners(actor: Actor): Denial {
   return isAdminRole(actor.role) ? null : new DomainError('forbidden', 'Only admins manage local partners');
 }
 
+/** Admins and the partner's own guests may open a partner; Guest Users see only its Guest Admins and themselves. */
 export function canViewPartner(actor: Actor, partnerId: string): Denial {
-  return isAdminRole(actor.role) || guestAdminOf(actor, partnerId) ? null : new DomainError('forbidden');
+  return isAdminRole(actor.role) || actor.partner?.id === partnerId ? null : new DomainError('forbidden');
+}
+
+/** Whether the viewer sees every guest and pending invitation of the partner, or only its Guest Admins. */
+export function seesWholePartner(actor: Actor, partnerId: string): boolean {
+  return isAdminRole(actor.role) || guestAdminOf(actor, partnerId);
 }
 
 export function canInviteToPartner(actor: Actor, partnerId: string, partnerRole: PartnerRole): Denial {

@@ -50,7 +50,7 @@ export function guestRoutes(app: App, deps: AppDeps) {
 
   app.get('/api/workspaces/:workspaceId/local-partners', {
     config: { auth: 'user' },
-    schema: { tags: ['guests'], summary: 'Local partners (admins: all; Guest Admins: their own)', params: wsParams, response: { 200: z.object({ items: z.array(partnerSchema) }) } },
+    schema: { tags: ['guests'], summary: 'Local partners (admins: all; a partner’s guests: their own)', params: wsParams, response: { 200: z.object({ items: z.array(partnerSchema) }) } },
     handler: async (req) => ({ items: await service.listPartners(userCtx(deps, req), req.params.workspaceId) }),
   });
 
@@ -68,7 +68,7 @@ export function guestRoutes(app: App, deps: AppDeps) {
 
   app.get('/api/workspaces/:workspaceId/local-partners/:partnerId', {
     config: { auth: 'user' },
-    schema: { tags: ['guests'], summary: 'A local partner with its guests and pending invitations', params: partnerParams, response: { 200: partnerDetail } },
+    schema: { tags: ['guests'], summary: 'A local partner with its guests and pending invitations (Guest Users: its Guest Admins and themselves)', params: partnerParams, response: { 200: partnerDetail } },
     handler: async (req) => service.getPartner(userCtx(deps, req), req.params.workspaceId, req.params.partnerId),
   });
 

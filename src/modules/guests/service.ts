@@ -6,6 +6,7 @@ import { recordActivity } from '../activity/record.js';
 import { checkPasswordPolicy, hashPassword, verifyPassword } from '../auth/passwords.js';
 import * as authRepo from '../auth/repo.js';
 import { issueSession } from '../auth/sessions.js';
+import { removeAllDevices } from '../mfa/repo.js';
 import { acceptProvisionedInvitations, createInvitations, expireUnusedTemporaryPasswords, resendRow, assertBatchSize } from '../invitations/service.js';
 import * as invitationsRepo from '../invitations/repo.js';
 import { enforce, loadActor } from '../members/actor.js';
@@ -13,18 +14,18 @@ import { allowed, type PartnerRole, type TargetMember } from '../members/policy.
 import * as membersRepo from '../members/repo.js';
 import type { Role } from '../members/roles.js';
 import { lockWorkspace } from '../workspaces/repo.js';
-import { canChangePartnerRole, canInviteToPartner, canManagePartners, canRemovePartnerGuest, canViewPartner } from './policy.js';
+import { canChangePartnerRole, canInviteToPartner, canManagePartners, canRemovePartnerGuest, canViewPartner, seesWholePartner } from './policy.js';
 import * as repo from './repo.js';
 
 function presentPartner(row: Awaited<ReturnType<typeof repo.listPartners>>[number]) {
   return { id: row.partner.id, name: row.partner.name, createdAt: row.partner.createdAt, guestAdmins: Number(row.guestAdmins), guestUsers: Number(row.guestUsers) };
 }
 
-/** Admins see every local partner; a Guest Admin sees their own; nobody else sees any. */
+/** Admins see every local partner; a partner's guests see their own; nobody else sees any. */
 export async function listPartners(ctx: Ctx, workspaceId: string) {
   const { actor } = await loadActor(ctx.db, ctx, workspaceId);
   if (allowed(canManagePartners(actor))) return (await repo.listPartners(ctx.db, workspaceId)).map(presentPartner);
-  if (actor.partner?.role === 'guest_admin') return (await repo.listPartners(ctx.db, workspaceId, actor.partner.id)).map(presentPartner);
+  if (actor.partner) return (await repo.listPartners(ctx.db, workspaceId, actor.partner.id)).map(presentPartner);
   throw new DomainError('forbidden');
 }
 
@@ -51,8 +52,10 @@ export async function getPartner(ctx: Ctx, workspaceId: string, partnerId: strin
   const [row] = await repo.listPartners(ctx.db, workspaceId, partnerId);
   if (!row) throw new DomainError('not_found', 'Local partner not found');
   enforce(canViewPartner(actor, partnerId));
-  const guests = await repo.partnerMembers(ctx.db, workspaceId, partnerId);
-  const invitations = await repo.partnerPendingInvitations(ctx.db, workspaceId, partnerId, ctx.clock.now());
+  const whole = seesWholePartner(actor, partnerId);
+  // A Guest User sees who runs their partner (its Guest Admins) and themselves, nothing more.
+  const guests = (await repo.partnerMembers(ctx.db, workspaceId, partnerId)).filter((g) => whole || g.member.partnerRole === 'guest_admin' || g.member.id === actor.memberId);
+  const invitations = whole ? await repo.partnerPendingInvitations(ctx.db, workspaceId, partnerId, ctx.clock.now()) : [];
   return {
     ...presentPartner(row),
     guests: guests.map((g) => {
@@ -175,6 +178,7 @@ export async function completeGuestSetup(ctx: Ctx, input: { newPassword: string;
       updatedAt: now,
     }))!;
     await authRepo.revokeAllSessions(tx, user.id, now);
+    await removeAllDevices(tx, user.id, now);
     const session = await issueSession(tx, ctx, user.id);
     await recordActivity(tx, ctx, [
       { type: 'auth.password_changed', subjectType: 'user', subjectId: user.id, data: { from: 'temporary_password' } },

@@ -2,6 +2,7 @@ import type { AppDeps } from '../../app/deps.js';
 import { formatDate, renderMail, ROLE_LABELS } from '../../email/templates.js';
 import type { JobResult } from '../../jobs/worker.js';
 import { deriveToken } from '../../lib/crypto.js';
+import { verifyPassword } from '../auth/passwords.js';
 import { findUserById } from '../auth/repo.js';
 import { findContext } from './repo.js';
 import { INVITATION_TOKEN_PURPOSE, invitationUrl, temporaryPassword } from './links.js';
@@ -24,9 +25,11 @@ export async function invitationEmail(deps: AppDeps, payload: { invitationId: st
   const token = deriveToken(deps.keys.tokens, INVITATION_TOKEN_PURPOSE, inv.id, inv.tokenNonce);
   const inviter = row.inviterName ?? 'A workspace administrator';
   const account = inv.provisionedUserId ? await findUserById(deps.db, inv.provisionedUserId) : undefined;
-  if (account?.mustChangePassword && account.tempPasswordExpiresAt) {
+  const password = account?.mustChangePassword && account.tempPasswordExpiresAt ? temporaryPassword(deps.keys.tokens, inv.id, inv.tokenNonce) : null;
+  // Only a password that still opens the account goes out: a later invitation may have issued a
+  // newer one (its own mail carries it); this one then goes out as a plain invitation.
+  if (account?.tempPasswordExpiresAt && password && (await verifyPassword(account.passwordHash, password))) {
     // Cerby's guest invitation: workspace, username and a temporary password, and "Join as a guest".
-    const password = temporaryPassword(deps.keys.tokens, inv.id, inv.tokenNonce);
     return {
       mail: renderMail({
         to: inv.email,

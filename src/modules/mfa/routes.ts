@@ -1,15 +1,12 @@
 import { z } from 'zod';
 import type { AppDeps } from '../../app/deps.js';
-import { setSessionCookie, userCtx } from '../../http/auth.js';
+import { deviceTokenOf, setDeviceCookie, setSessionCookie, userCtx } from '../../http/auth.js';
 import type { App } from '../../http/types.js';
-import type { FastifyReply } from 'fastify';
 import { passwordField } from '../auth/schemas.js';
 import * as devices from './devices.js';
 import * as service from './service.js';
 import { userNeedsDeviceApproval } from '../members/repo.js';
 
-export const DEVICE_COOKIE = 'gh_device';
-const DEVICE_COOKIE_DAYS = 90;
 
 const codeField = z.string().trim().regex(/^\d{6}$/, 'Six digits');
 const recoveryField = z.string().trim().min(10).max(20);
@@ -29,11 +26,6 @@ const deviceSchema = z
   })
   .meta({ id: 'TrustedDevice' });
 
-function setDeviceCookie(reply: FastifyReply, deps: AppDeps, token: string) {
-  const secure = new URL(deps.config.APP_URL).protocol === 'https:';
-  reply.setCookie(DEVICE_COOKIE, token, { path: '/', httpOnly: true, sameSite: 'lax', secure, maxAge: DEVICE_COOKIE_DAYS * 86_400 });
-}
-
 export function mfaRoutes(app: App, deps: AppDeps) {
   app.post('/api/auth/mfa/verify', {
     config: { auth: 'user', allowMfaPending: true, rateLimit: { max: 30, timeWindow: 60_000 } },
@@ -41,15 +33,15 @@ export function mfaRoutes(app: App, deps: AppDeps) {
       tags: ['auth'],
       summary: 'Second sign-in step: a TOTP code or a recovery code; optionally trust this device',
       body: z.strictObject({ ...factor, trustDevice: z.boolean().optional(), deviceName: z.string().trim().min(1).max(80).optional() }).refine((b) => !!b.code !== !!b.recoveryCode, 'Give a code or a recovery code'),
-      response: { 200: z.object({ ok: z.literal(true), devicePendingApproval: z.boolean() }) },
+      response: { 200: z.object({ ok: z.literal(true), devicePendingApproval: z.boolean(), deviceLimitReached: z.boolean() }) },
     },
     handler: async (req, reply) => {
       const ctx = userCtx(deps, req);
-      if (!req.principal?.mfaPending || !req.principal.sessionId) return reply.code(200).send({ ok: true, devicePendingApproval: false });
+      if (!req.principal?.mfaPending || !req.principal.sessionId) return reply.code(200).send({ ok: true, devicePendingApproval: false, deviceLimitReached: false });
       const result = await service.completeMfaSignIn(ctx, req.principal.sessionId, req.body);
       setSessionCookie(reply, deps, result.session.token, result.session.expiresAt);
       if (result.device) setDeviceCookie(reply, deps, result.device.token);
-      return { ok: true as const, devicePendingApproval: !!result.device && (await userNeedsDeviceApproval(deps.db, ctx.userId)) };
+      return { ok: true as const, devicePendingApproval: result.device?.status === 'pending_approval', deviceLimitReached: result.deviceLimitReached };
     },
   });
 
@@ -93,7 +85,7 @@ export function mfaRoutes(app: App, deps: AppDeps) {
   app.get('/api/me/devices', {
     config: { auth: 'user' },
     schema: { tags: ['mfa'], summary: 'Your trusted devices', response: { 200: z.object({ items: z.array(deviceSchema) }) } },
-    handler: async (req) => ({ items: await devices.listDevices(userCtx(deps, req), req.cookies[DEVICE_COOKIE]) }),
+    handler: async (req) => ({ items: await devices.listDevices(userCtx(deps, req), deviceTokenOf(req, deps)) }),
   });
 
   app.post('/api/me/devices', {

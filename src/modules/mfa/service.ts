@@ -10,7 +10,7 @@ import { verifyPassword } from '../auth/passwords.js';
 import * as authRepo from '../auth/repo.js';
 import { issueSession, type IssuedSession } from '../auth/sessions.js';
 import { userNeedsDeviceApproval } from '../members/repo.js';
-import { trustDevice } from './devices.js';
+import { MAX_DEVICES, trustDevice } from './devices.js';
 import * as repo from './repo.js';
 import { matchingStep, newTotpSecret, otpauthUri } from './totp.js';
 
@@ -117,13 +117,18 @@ export async function completeMfaSignIn(ctx: Ctx, sessionId: string, input: Seco
     }
     await authRepo.revokeSession(tx, sessionId, now);
     const session = await issueSession(tx, ctx, userId);
-    let device: { token: string } | null = null;
-    if (input.trustDevice) device = await trustDevice(tx, ctx, userId, { name: input.deviceName, approvalRequired: await userNeedsDeviceApproval(tx, userId) });
+    let device: { token: string; status: string } | null = null;
+    // A full device list must not turn a correct second factor into a failed sign-in.
+    const deviceLimitReached = !!input.trustDevice && (await repo.countLiveDevices(tx, userId)) >= MAX_DEVICES;
+    if (input.trustDevice && !deviceLimitReached) {
+      const trusted = await trustDevice(tx, ctx, userId, { name: input.deviceName, approvalRequired: await userNeedsDeviceApproval(tx, userId) });
+      device = { token: trusted.token, status: trusted.device.status };
+    }
     await recordActivity(tx, ctx, [{ type: 'auth.signed_in', subjectType: 'user', subjectId: userId, data: { secondFactor: input.code ? 'totp' : 'recovery_code' } }]);
-    return { ok: true as const, session, device };
+    return { ok: true as const, session, device, deviceLimitReached };
   });
   if (!outcome.ok) throw new DomainError(outcome.locked ? 'mfa_attempts_exceeded' : 'invalid_mfa_code');
-  return outcome as { ok: true; session: IssuedSession; device: { token: string } | null };
+  return outcome as { ok: true; session: IssuedSession; device: { token: string; status: string } | null; deviceLimitReached: boolean };
 }
 
 /** Re-authentication for factor changes: the password and a current second factor (T-MFA-06). */

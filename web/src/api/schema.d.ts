@@ -5114,7 +5114,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Local partners (admins: all; Guest Admins: their own) */
+        /** Local partners (admins: all; a partner’s guests: their own) */
         get: {
             parameters: {
                 query?: never;
@@ -5348,7 +5348,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A local partner with its guests and pending invitations */
+        /** A local partner with its guests and pending invitations (Guest Users: its Guest Admins and themselves) */
         get: {
             parameters: {
                 query?: never;
@@ -6082,6 +6082,7 @@ export interface paths {
                             /** @enum {boolean} */
                             ok: true;
                             devicePendingApproval: boolean;
+                            deviceLimitReached: boolean;
                         };
                     };
                 };
@@ -7562,20 +7563,6 @@ export interface components {
             lastUsedAt: unknown | null;
             expiresAt: unknown | null;
         };
-        TrustedDeviceInput: {
-            /** Format: uuid */
-            id: string;
-            name: string;
-            browser: string | null;
-            os: string | null;
-            ip: string | null;
-            /** @enum {string} */
-            status: "pending_approval" | "approved" | "removed";
-            createdAt: unknown;
-            lastUsedAt: unknown;
-            approvedAt: unknown | null;
-            current: boolean;
-        };
         InvitationInput: {
             /** Format: uuid */
             id: string;
@@ -7726,6 +7713,20 @@ export interface components {
                 };
             }[];
         };
+        TrustedDeviceInput: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            browser: string | null;
+            os: string | null;
+            ip: string | null;
+            /** @enum {string} */
+            status: "pending_approval" | "approved" | "removed";
+            createdAt: unknown;
+            lastUsedAt: unknown;
+            approvedAt: unknown | null;
+            current: boolean;
+        };
         WorkspaceInput: {
             /** Format: uuid */
             id: string;
@@ -7829,22 +7830,6 @@ export interface components {
             createdAt: string;
             lastUsedAt: string | null;
             expiresAt: string | null;
-        };
-        TrustedDevice: {
-            /** Format: uuid */
-            id: string;
-            name: string;
-            browser: string | null;
-            os: string | null;
-            ip: string | null;
-            /** @enum {string} */
-            status: "pending_approval" | "approved" | "removed";
-            /** Format: date-time */
-            createdAt: string;
-            /** Format: date-time */
-            lastUsedAt: string;
-            approvedAt: string | null;
-            current: boolean;
         };
         Invitation: {
             /** Format: uuid */
@@ -8009,6 +7994,22 @@ export interface components {
                     resend: boolean;
                 };
             }[];
+        };
+        TrustedDevice: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            browser: string | null;
+            os: string | null;
+            ip: string | null;
+            /** @enum {string} */
+            status: "pending_approval" | "approved" | "removed";
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            lastUsedAt: string;
+            approvedAt: string | null;
+            current: boolean;
         };
         Workspace: {
             /** Format: uuid */
