@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY, HOUR, MINUTE, SECOND } from '../../src/app/context.js';
 import { sessions, users } from '../../src/db/schema/index.js';
 import { checkPasswordPolicy, verifyPassword } from '../../src/modules/auth/passwords.js';
+import { inviteGuests } from '../../src/modules/invitations/service.js';
 import { caller, createTestApp, json, type Res, type TestApp } from '../helpers/app.js';
 import { addMember, createUser, createWorkspace, expectProblem, latestInvitationToken, mailsTo, sessionCookieOf, uniqueEmail } from '../factories.js';
 import {
@@ -433,3 +434,23 @@ function setCookieHeader(res: Res): unknown {
 }
 
 
+
+describe('inviteGuests (the service entry point for other modules, e.g. the importer)', () => {
+  it('invites guests with the guest rules, as the calling member', async () => {
+    const t = await createTestApp();
+    try {
+      const owner = await createUser(t);
+      const ws = await createWorkspace(owner);
+      const as = (userId: string) => ({ ...t.deps, userId, meta: { ip: null, userAgent: 'importer' } });
+      const email = uniqueEmail('imported');
+      const result = await inviteGuests(as(owner.id), ws.id, { emails: [email, 'not-an-email'] });
+      expect(result.created.map((c) => [c.email, c.role, c.type])).toEqual([[email, 'guest', 'guest']]);
+      expect(result.skipped).toEqual([{ email: 'not-an-email', reason: 'invalid' }]);
+      // The same rules as the API: a login-only member may not invite guests.
+      const loginOnly = await addMember(t, owner, ws.id, 'login_only');
+      await expect(inviteGuests(as(loginOnly.id), ws.id, { emails: [uniqueEmail()] })).rejects.toMatchObject({ code: 'forbidden' });
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -89,6 +89,15 @@ export async function inviteMembers(ctx: Ctx, workspaceId: string, input: Invite
   });
 }
 
+/**
+ * Invites guests (the entry point for other modules, e.g. the password-manager importer inviting
+ * its unmatched users once a migration succeeded): same rules as `POST …/invitations` with role
+ * `guest` — who may invite guests, company domains refused, 3-day links, temporary passwords.
+ */
+export function inviteGuests(ctx: Ctx, workspaceId: string, input: { emails: string[]; localPartnerId?: string; partnerRole?: PartnerRole }) {
+  return inviteMembers(ctx, workspaceId, { ...input, role: 'guest' });
+}
+
 export function assertBatchSize(ctx: Ctx, n: number): void {
   if (n > ctx.config.BULK_INVITE_MAX) throw new DomainError('validation_failed', `At most ${ctx.config.BULK_INVITE_MAX} addresses per request`);
 }
