@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -8,6 +10,7 @@ import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { ManualClock } from '../../src/app/context.js';
+import { createTestApp, ORIGIN, type TestApp } from '../helpers/app.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const SCREENSHOTS = path.join(root, 'test-results/screenshots');
@@ -43,13 +46,37 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-/** Builds web/dist when it is missing or older than the sources (never committed). */
-export async function ensureWebBuild(): Promise<void> {
+function distIsFresh(): boolean {
   const index = path.join(root, 'web/dist/index.html');
   const sources = Math.max(newestMtime(path.join(root, 'web/src')), statSync(path.join(root, 'web/index.html')).mtimeMs, statSync(path.join(root, 'web/vite.config.ts')).mtimeMs);
-  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
-  const vite = path.join(root, 'node_modules/vite/bin/vite.js');
-  await promisify(execFile)(process.execPath, [vite, 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { cwd: root, timeout: 120_000 });
+  return existsSync(index) && statSync(index).mtimeMs >= sources;
+}
+
+/**
+ * Builds web/dist when it is missing or older than the sources (never committed). Browser test
+ * files run in parallel workers: a lock directory makes one build while the others wait.
+ */
+export async function ensureWebBuild(): Promise<void> {
+  if (distIsFresh()) return;
+  const lock = path.join(tmpdir(), `gatehouse-web-build-${createHash('sha256').update(root).digest('hex').slice(0, 12)}.lock`);
+  for (const deadline = Date.now() + 180_000; ; ) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      // A lock older than 3 minutes belongs to a crashed run.
+      if (existsSync(lock) && Date.now() - statSync(lock).mtimeMs > 180_000) rmSync(lock, { recursive: true, force: true });
+      if (Date.now() > deadline) throw new Error('timed out waiting for another web build');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  try {
+    if (distIsFresh()) return;
+    const vite = path.join(root, 'node_modules/vite/bin/vite.js');
+    await promisify(execFile)(process.execPath, [vite, 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { cwd: root, timeout: 120_000 });
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
 }
 
 export function freePort(): Promise<number> {
@@ -117,4 +144,20 @@ export async function screenshot(page: Page, name: string, opts: { fullPage?: bo
   const file = path.join(SCREENSHOTS, `${name}.png`);
   await page.screenshot({ path: file, fullPage: opts.fullPage ?? false, animations: 'disabled' });
   return file;
+}
+
+/**
+ * A real server for the browser: the built web app, a fresh database, the outbox worker and the
+ * dev mailbox. APP_URL is the real origin (Origin check, links in mails); the factories' Origin
+ * is allowed too, so tests can also act through the API.
+ */
+export async function startServer(): Promise<{ t: TestApp; base: string; clock: FlowingClock }> {
+  await ensureWebBuild();
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const clock = new FlowingClock();
+  const t = await createTestApp({ clock, config: { APP_URL: base, ALLOWED_ORIGINS: ORIGIN, SERVE_WEB: 'true', DEV_MAILBOX: 'true', OUTBOX_POLL_MS: '100' } });
+  await t.app.listen({ port, host: '127.0.0.1' });
+  t.worker.start();
+  return { t, base, clock };
 }

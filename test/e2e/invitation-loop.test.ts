@@ -1,11 +1,11 @@
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SECOND } from '../../src/app/context.js';
-import { createTestApp, ORIGIN, type TestApp } from '../helpers/app.js';
+import type { TestApp } from '../helpers/app.js';
 import { addMember, createUser, createWorkspace, PASSWORD, signIn, type TestUser } from '../factories.js';
-import { CHROMIUM, DOCS_SCREENSHOTS, ensureWebBuild, expectAccessible, FlowingClock, freePort, focusedText, launchChromium, REQUIRE_BROWSER, screenshot, SCREENSHOTS, type AxeReport } from './browser.js';
+import { CHROMIUM, DOCS_SCREENSHOTS, expectAccessible, FlowingClock, focusedText, launchChromium, REQUIRE_BROWSER, screenshot, SCREENSHOTS, startServer, type AxeReport } from './browser.js';
 
 /**
  * The whole invitation loop of issue 4, in Debian Chromium against a real server (real database,
@@ -112,13 +112,7 @@ describe.skipIf(!RUN)('web app in Chromium: the invitation loop (issue 4)', () =
 
   beforeAll(async () => {
     if (!CHROMIUM) throw new Error('REQUIRE_BROWSER=1 but Chromium is not installed (apt-get install -y chromium)');
-    await ensureWebBuild();
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    clock = new FlowingClock();
-    t = await createTestApp({ clock, config: { APP_URL: base, ALLOWED_ORIGINS: ORIGIN, SERVE_WEB: 'true', DEV_MAILBOX: 'true', OUTBOX_POLL_MS: '100' } });
-    await t.app.listen({ port, host: '127.0.0.1' });
-    t.worker.start();
+    ({ t, base, clock } = await startServer());
     browser = await launchChromium();
     owner = await newPage({ fakeClock: true });
   }, 120_000);
@@ -492,7 +486,12 @@ describe.skipIf(!RUN)('web app in Chromium: the invitation loop (issue 4)', () =
   });
 });
 
+/**
+ * docs/screenshots/*.png (committed, shown in the README) are refreshed only when asked
+ * (UPDATE_SCREENSHOTS=1) or missing, so a test run does not dirty the tree with new emails and dates.
+ */
 function copyDoc(shot: string, as: string) {
+  if (process.env.UPDATE_SCREENSHOTS !== '1' && existsSync(path.join(DOCS_SCREENSHOTS, as))) return;
   mkdirSync(DOCS_SCREENSHOTS, { recursive: true });
   copyFileSync(path.join(SCREENSHOTS, `${shot}.png`), path.join(DOCS_SCREENSHOTS, as));
 }

@@ -1,6 +1,6 @@
 import { Alert, Anchor, AppShell, Badge, Box, Burger, Button, Container, Divider, Group, Menu, NavLink, Paper, ScrollArea, Stack, Text, UnstyledButton } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
-import { useEffect, useState } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import { Link, Outlet, useLocation, useMatch, useNavigate, useParams } from 'react-router';
 import { useApiMutation, useApiQuery } from './api/client';
 import { useDevMailboxAvailable, useMe, useSignOut } from './session';
@@ -26,12 +26,20 @@ function Brand() {
 /** Pages reached without an account (sign-in, invitation links) or outside a workspace. */
 export function PublicShell({ wide = false }: { wide?: boolean }) {
   return (
+    <PublicFrame wide={wide}>
+      <Outlet />
+    </PublicFrame>
+  );
+}
+
+export function PublicFrame({ wide = false, children }: { wide?: boolean; children: ReactNode }) {
+  return (
     <Box bg="gray.0" mih="100vh">
       <Box component="header" px="md" py="sm" bg="white" style={{ borderBottom: '1px solid var(--mantine-color-gray-3)' }}>
         <Brand />
       </Box>
       <Container component="main" size={wide ? 'xl' : 460} py="xl">
-        <Outlet />
+        {children}
       </Container>
     </Box>
   );

@@ -2,6 +2,8 @@ import { useQueryClient } from '@tanstack/react-query';
 import type { ReactNode } from 'react';
 import { Navigate, useLocation, useNavigate } from 'react-router';
 import { call, useApiQuery } from './api/client';
+import { PublicFrame } from './layout';
+import { FinishSignIn } from './pages/finish-sign-in';
 import { ErrorAlert, isApiError, PageLoader } from './ui';
 
 /** The signed-in user and their workspaces; a 401 means "signed out", not an error. */
@@ -44,6 +46,13 @@ export function RequireAuth({ children }: { children: ReactNode }) {
     return <Navigate to={`/sign-in?next=${encodeURIComponent(location.pathname + location.search)}`} replace />;
   }
   if (me.error) return <ErrorAlert error={me.error} />;
+  if (me.data.nextStep) {
+    return (
+      <PublicFrame>
+        <FinishSignIn step={me.data.nextStep} email={me.data.user.email} />
+      </PublicFrame>
+    );
+  }
   return <>{children}</>;
 }
 

@@ -2,6 +2,7 @@ import { Anchor, Button, Paper, Stack, Text } from '@mantine/core';
 import { useEffect, type ReactNode } from 'react';
 import { Link, Navigate, useParams } from 'react-router';
 import { useApiQuery, type Workspace } from '../api/client';
+import { WorkspaceRequirements } from './requirements';
 import { lastWorkspace, rememberWorkspace, useMe } from '../session';
 import { ErrorAlert, isApiError, PageLoader, PageTitle } from '../ui';
 
@@ -34,6 +35,7 @@ export function WorkspaceRoute({ children }: { children: ReactNode }) {
     );
   }
   if (ws.error) return <ErrorAlert error={ws.error} />;
+  if (ws.data.pendingRequirements.length) return <WorkspaceRequirements workspace={ws.data} />;
   return <>{children}</>;
 }
 

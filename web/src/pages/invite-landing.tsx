@@ -6,6 +6,7 @@ import { call, invalidatePaths, useApiQuery } from '../api/client';
 import { ConfirmDialog } from '../components/confirm';
 import { isEmail, nameProblem, PASSWORD_MIN, passwordProblem } from '../forms';
 import { useMe, useSignOut } from '../session';
+import { FinishSignIn } from './finish-sign-in';
 import { ErrorAlert, formatDateTime, isApiError, PageLoader, PageTitle, ROLE_DESCRIPTIONS, ROLE_LABELS } from '../ui';
 
 /** One clear page per reason a link cannot be used (the API's 404/410 codes). */
@@ -110,6 +111,7 @@ export function InviteLandingPage() {
     );
   }
 
+  if (me.data?.nextStep) return <FinishSignIn step={me.data.nextStep} email={me.data.user.email} />;
   const p = preview.data;
   const user = me.data?.user;
   return (
@@ -322,7 +324,12 @@ function SignInAndAccept({ token }: { token: string }) {
     setError(null);
     try {
       setStep('signing-in');
-      await call('post', '/api/auth/sign-in', { body: { email: email.trim(), password } });
+      const signedIn = await call('post', '/api/auth/sign-in', { body: { email: email.trim(), password } });
+      if (signedIn.mfaRequired || signedIn.passwordChangeRequired) {
+        // The landing page shows the missing sign-in step, then this invitation again.
+        await client.resetQueries();
+        return;
+      }
       const preview = await call('get', '/api/invitations/{token}', { params: { path: { token } } });
       if (!preview.signedInEmailMatches) {
         // Refetch what the landing page shows: it now explains that the address differs.
