@@ -18,7 +18,9 @@ export const DOCS_SCREENSHOTS = path.join(root, 'docs/screenshots');
 
 /** Debian's `chromium` (STACK gotcha 22): CHROMIUM_PATH, else the usual places. Never downloaded. */
 export function findChromium(): string | null {
-  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/lib/chromium/chromium'];
+  const explicit = process.env.CHROMIUM_PATH;
+  if (explicit) return existsSync(explicit) ? explicit : null; // an explicit path is the only candidate
+  const candidates = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/lib/chromium/chromium'];
   return candidates.find((p): p is string => !!p && existsSync(p)) ?? null;
 }
 

@@ -20,8 +20,9 @@ export function VerifyEmailPage() {
     sent.current = true;
     call('post', '/api/auth/verify-email', { body: { token } })
       .then(async (r) => {
-        setState({ kind: 'done', email: r.user.email });
+        // Refresh the session's view first, so the banner is gone on the next page.
         await invalidatePaths(client, ['/api/me']);
+        setState({ kind: 'done', email: r.user.email });
       })
       .catch((error: unknown) => setState({ kind: 'failed', error }));
   }, [token, client]);
