@@ -150,6 +150,8 @@ describe.skipIf(!RUN)('web app in Chromium: the invitation loop (issue 4)', () =
     await page.getByRole('heading', { name: `Welcome, ${OWNER.name}` }).waitFor();
     await page.getByText('Verify your email address').first().waitFor(); // the banner while unverified
     await check(page, 'welcome');
+    await page.getByRole('button', { name: 'Resend the email' }).click();
+    await page.getByRole('button', { name: 'Sent, check your inbox' }).waitFor();
 
     await page.getByRole('button', { name: 'Create workspace' }).click();
     await page.getByText('Enter a name').waitFor();
