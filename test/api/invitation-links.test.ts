@@ -204,7 +204,8 @@ describe('accept: POST /api/invitations/{token}/accept', () => {
     const invitee = await createUser(t);
     const { token } = await invite(t, owner, wsA.id, invitee.email, 'user');
 
-    expectProblem(await invitee.api.post(`/api/workspaces/${wsB.id}/invitations/accept`, { token }), 404, 'not_found');
+    // No accept route under a workspace: that path only takes GET/DELETE (an invitation id).
+    expectProblem(await invitee.api.post(`/api/workspaces/${wsB.id}/invitations/accept`, { token }), 405, 'method_not_allowed');
     expectProblem(await invitee.api.post(`/api/workspaces/${wsB.id}/invitations/${token}/accept`), 404, 'not_found');
     const res = await invitee.api.post(`/api/invitations/${token}/accept`, { workspaceId: wsB.id });
     expect(res.statusCode, res.body).toBe(200);

@@ -74,7 +74,7 @@ const EXPECTED: Record<ActorName, Outcome[]> = {
   login_only:   [F,    F,    F,    F,    F,    F,    F,    F,    N,    N,    N,    N,    F],
   guest:        [F,    F,    F,    F,    F,    F,    F,    F,    N,    N,    N,    N,    F],
   guestAdminP1: [F,    ok,   ok,   C,    F,    F,    ok,   F,    F,    N,    N,    N,    F],
-  guestUserP1:  [F,    F,    F,    F,    F,    F,    F,    F,    F,    N,    N,    N,    F],
+  guestUserP1:  [F,    ok,   F,    F,    F,    F,    F,    F,    F,    N,    N,    N,    F],
   guestAdminP2: [F,    F,    F,    F,    ok,   F,    F,    F,    N,    N,    N,    N,    ok],
 };
 
