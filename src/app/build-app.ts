@@ -19,6 +19,7 @@ import { installErrorHandling, sendProblem } from '../http/problem.js';
 import { trackRouteMethods } from '../http/method-not-allowed.js';
 import { standardProblems } from '../http/schemas.js';
 import type { App } from '../http/types.js';
+import { recordDeadLetter } from '../jobs/dead-letters.js';
 import { createWorker, type JobHandlers, type Worker } from '../jobs/worker.js';
 import { activityRoutes } from '../modules/activity/routes.js';
 import { accountExistsEmail, verificationEmail } from '../modules/auth/emails.js';
@@ -176,7 +177,7 @@ export async function buildApp(opts: BuildOptions): Promise<GatehouseApp> {
     return reply.type('text/html; charset=utf-8').send(placeholderPage(config.devMailbox));
   });
 
-  const worker = createWorker(deps, mailer, jobHandlers);
+  const worker = createWorker(deps, mailer, jobHandlers, (row, error) => recordDeadLetter(deps, row, error));
   app.addHook('onClose', async () => {
     await worker.stop();
     await mailer.close();

@@ -1,7 +1,4 @@
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
-import { SMTPServer } from 'smtp-server';
 import { describe, expect } from 'vitest';
 import { rowsOf } from '../../src/db/client.js';
 import { json, type Res, type TestApp } from '../helpers/app.js';
@@ -73,47 +70,7 @@ export async function tokensOf(t: TestApp, invitationIds: string[]): Promise<Map
   return out;
 }
 
-export interface SinkMail {
-  messageId: string;
-  to: string;
-  at: number;
-}
-
-/**
- * An in-process SMTP server that records every complete message (STACK gotcha 17). A message cut
- * off mid-transfer is not recorded. `beforeAck` runs after a message arrived and before the sink
- * answers 250, i.e. while the sender still waits for the acknowledgement.
- */
-export async function startSmtpSink(opts: { beforeAck?: (mail: SinkMail, all: SinkMail[]) => void } = {}): Promise<{ port: number; mails: SinkMail[]; close(): Promise<void> }> {
-  const mails: SinkMail[] = [];
-  const server = new SMTPServer({
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    authOptional: true,
-    logger: false,
-    disableReverseLookup: true,
-    maxClients: 500,
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('error', () => {});
-      stream.on('end', () => {
-        const raw = Buffer.concat(chunks).toString('utf8');
-        const head = raw.split(/\r?\n\r?\n/, 1)[0]!.replace(/\r?\n[ \t]+/g, ' ');
-        const header = (name: string) => new RegExp(`^${name}:\\s*(.*)$`, 'im').exec(head)?.[1]?.trim() ?? '';
-        const to = session.envelope.rcptTo.map((r) => r.address.toLowerCase()).join(',');
-        const mail = { messageId: header('Message-ID'), to, at: Date.now() };
-        mails.push(mail);
-        opts.beforeAck?.(mail, mails);
-        callback();
-      });
-    },
-  });
-  server.on('error', () => {});
-  server.listen(0, '127.0.0.1');
-  await once(server.server, 'listening');
-  const port = (server.server.address() as AddressInfo).port;
-  return { port, mails, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
+export { startSmtpSink, type SinkMail } from '../helpers/smtp-sink.js';
 
 /** Polls until `done()` or the deadline; returns whether it finished. */
 export async function waitFor(done: () => boolean | Promise<boolean>, timeoutMs: number, stepMs = 25): Promise<boolean> {
