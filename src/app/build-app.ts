@@ -46,6 +46,8 @@ export interface BuildOptions {
   random?: Random;
   /** Overrides the mailer chosen from config (tests use a capturing one). */
   mailer?: Mailer;
+  /** Where log lines go (stdout by default); tests read them to prove what is never logged. */
+  loggerStream?: { write(line: string): void };
 }
 
 export interface GatehouseApp {
@@ -71,6 +73,7 @@ export async function buildApp(opts: BuildOptions): Promise<GatehouseApp> {
   const app = Fastify({
     logger: {
       level: config.LOG_LEVEL,
+      ...(opts.loggerStream ? { stream: opts.loggerStream } : {}),
       // Invitation and verification tokens travel in paths: never write them to logs.
       serializers: {
         req: (req: { method: string; url: string; id: string }) => ({
@@ -173,6 +176,8 @@ export async function buildApp(opts: BuildOptions): Promise<GatehouseApp> {
       if (allow.length) return sendProblem(reply.header('allow', allow.join(', ')), req, 'method_not_allowed', { detail: `Use ${allow.join(', ')}` });
     }
     if (req.url.startsWith('/api/') || req.method !== 'GET') return sendProblem(reply, req, 'not_found', { detail: 'No such endpoint' });
+    // Pages whose URL carries a token are never cached, and never leak it in a Referer (T-INV-12).
+    if (/^\/(invite|verify-email)\//.test(req.url)) reply.header('cache-control', 'no-store');
     if (hasWeb) return reply.header('referrer-policy', 'no-referrer').sendFile('index.html');
     return reply.type('text/html; charset=utf-8').send(placeholderPage(config.devMailbox));
   });
