@@ -12,6 +12,8 @@ import { CHROMIUM, DOCS_SCREENSHOTS, expectAccessible, FlowingClock, focusedText
  * real outbox and dev mailbox, the built web app). Every page visited gets an axe scan.
  */
 const RUN = !!CHROMIUM || REQUIRE_BROWSER;
+/** vitest's expect.poll gives up after 1 s by default: too short on a loaded 2-core CI machine. */
+const POLL = { timeout: 10_000, interval: 100 };
 const suffix = Math.random().toString(36).slice(2, 8);
 const mail = (name: string) => `${name}-${suffix}@example.test`;
 
@@ -131,7 +133,7 @@ describe.skipIf(!RUN)('web app in Chromium: the invitation loop (issue 4)', () =
     const { page } = owner;
     await page.goto(`${base}/`);
     await page.waitForURL(/\/sign-in/);
-    await expect.poll(() => page.getByRole('heading', { name: 'Sign in to Gatehouse' }).isVisible()).toBe(true);
+    await expect.poll(() => page.getByRole('heading', { name: 'Sign in to Gatehouse' }).isVisible(), POLL).toBe(true);
     await check(page, 'sign-in');
     await page.getByRole('link', { name: 'Create an account' }).click();
     await page.getByRole('heading', { name: 'Create your account' }).waitFor();
@@ -170,7 +172,7 @@ describe.skipIf(!RUN)('web app in Chromium: the invitation loop (issue 4)', () =
       data.setData('text', text);
       el.dispatchEvent(new w.ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
     }, `${DECLINER}\n${REVOKED}`);
-    await expect.poll(() => page.getByText('2 addresses, all valid.').isVisible()).toBe(true);
+    await expect.poll(() => page.getByText('2 addresses, all valid.').isVisible(), POLL).toBe(true);
     await check(page, 'welcome-invite-team');
     await page.getByRole('button', { name: 'Send invitations' }).click();
     await page.getByText('Invited 2 people').waitFor();
@@ -201,7 +203,7 @@ describe.skipIf(!RUN)('web app in Chromium: the invitation loop (issue 4)', () =
     await dialog.waitFor();
     const field = dialog.getByTestId('email-chips-field');
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    await expect.poll(() => page.evaluate(() => !!(globalThis as any).document.activeElement?.closest('[role=dialog]'))).toBe(true); // focus moved into the dialog
+    await expect.poll(() => page.evaluate(() => !!(globalThis as any).document.activeElement?.closest('[role=dialog]')), POLL).toBe(true); // focus moved into the dialog
     await field.pressSequentially(`${NEWCOMER.email} `);
     await field.pressSequentially(`${EXISTING.email}, not-an-email,${DECLINER}`);
     await field.press('Enter');
@@ -231,7 +233,7 @@ describe.skipIf(!RUN)('web app in Chromium: the invitation loop (issue 4)', () =
     await dialog.getByRole('button', { name: 'Done' }).click();
     await dialog.waitFor({ state: 'hidden' });
     // Focus returns to the control that opened the dialog.
-    await expect.poll(() => focusedText(page)).toBe('Invite people');
+    await expect.poll(() => focusedText(page), POLL).toBe('Invite people');
 
     await page.getByRole('tab', { name: 'Invitations' }).click();
     const row = await invitationRow(page, NEWCOMER.email);
@@ -264,7 +266,7 @@ describe.skipIf(!RUN)('web app in Chromium: the invitation loop (issue 4)', () =
     await page.getByRole('button', { name: /Switch workspace \(current: Acme Robotics\)/ }).waitFor();
     await page.getByTestId(`member-row-${NEWCOMER.email}`).getByText('Riga, Tallinn').waitFor();
     // The invitation proved the address: no verification banner.
-    await expect.poll(() => page.getByText('Verify your email address').count()).toBe(0);
+    await expect.poll(() => page.getByText('Verify your email address').count(), POLL).toBe(0);
     await check(page, 'newcomer-members');
   });
 
@@ -327,7 +329,7 @@ describe.skipIf(!RUN)('web app in Chromium: the invitation loop (issue 4)', () =
     const cooling = page.getByRole('menuitem', { name: /Resend \(available in \d/ });
     await cooling.waitFor();
     expect(await cooling.isDisabled()).toBe(true);
-    await expect.poll(() => focusedText(page)).toBe('Revoke invitation'); // focus moved into the menu
+    await expect.poll(() => focusedText(page), POLL).toBe('Revoke invitation'); // focus moved into the menu
     await page.keyboard.press('Escape');
     await page.getByRole('menu').waitFor({ state: 'hidden' });
 
@@ -355,7 +357,7 @@ describe.skipIf(!RUN)('web app in Chromium: the invitation loop (issue 4)', () =
     await page.getByRole('menuitem', { name: 'Revoke invitation' }).click();
     const confirm = page.getByRole('dialog', { name: 'Revoke this invitation?' });
     await confirm.waitFor();
-    await expect.poll(() => focusedText(page)).toBe('Cancel'); // the safe choice has focus
+    await expect.poll(() => focusedText(page), POLL).toBe('Cancel'); // the safe choice has focus
     await check(page, 'revoke-confirm');
     await confirm.getByRole('button', { name: 'Revoke' }).click();
     await confirm.waitFor({ state: 'hidden' });
@@ -446,7 +448,7 @@ describe.skipIf(!RUN)('web app in Chromium: the invitation loop (issue 4)', () =
     await page.getByRole('link', { name: 'Continue to Gatehouse' }).click();
     await page.waitForURL(new RegExp(`/w/${workspaceId}/members$`));
     await page.getByTestId(`member-row-${EXISTING.email}`).waitFor();
-    await expect.poll(() => page.getByText('Verify your email address').count()).toBe(0);
+    await expect.poll(() => page.getByText('Verify your email address').count(), POLL).toBe(0);
     await check(page, 'members');
     copyDoc('members', 'members.png');
 
@@ -455,7 +457,7 @@ describe.skipIf(!RUN)('web app in Chromium: the invitation loop (issue 4)', () =
     await page.getByRole('cell', { name: 'Revoked an invitation' }).waitFor();
     await pick(page, 'Event', 'Declined an invitation');
     await page.getByRole('cell', { name: 'Declined an invitation' }).waitFor();
-    await expect.poll(() => page.getByRole('cell', { name: 'Revoked an invitation' }).count()).toBe(0);
+    await expect.poll(() => page.getByRole('cell', { name: 'Revoked an invitation' }).count(), POLL).toBe(0);
     await check(page, 'activity');
 
     await page.getByRole('link', { name: 'Settings' }).click();
@@ -487,9 +489,9 @@ describe.skipIf(!RUN)('web app in Chromium: the invitation loop (issue 4)', () =
     expect(res.statusCode, res.body).toBe(201);
     await page.goto(`${base}/w/${workspaceId}/members?tab=invitations`);
     const rows = page.locator('[data-testid^="invitation-row-"]');
-    await expect.poll(() => rows.count()).toBe(25);
+    await expect.poll(() => rows.count(), POLL).toBe(25);
     await page.getByRole('button', { name: 'Load more' }).click();
-    await expect.poll(() => rows.count()).toBe(36); // 5 named + the admin + 30 bulk
+    await expect.poll(() => rows.count(), POLL).toBe(36); // 5 named + the admin + 30 bulk
     expect(await page.getByRole('button', { name: 'Load more' }).count()).toBe(0);
 
 
@@ -510,7 +512,7 @@ describe.skipIf(!RUN)('web app in Chromium: the invitation loop (issue 4)', () =
     const removeDialog = page.getByRole('dialog', { name: `Remove ${NEWCOMER.name}?` });
     await removeDialog.getByRole('button', { name: 'Remove', exact: true }).click();
     await removeDialog.waitFor({ state: 'hidden' });
-    await expect.poll(() => page.getByTestId(`member-row-${NEWCOMER.email}`).count()).toBe(0); // the default filter hides removed people
+    await expect.poll(() => page.getByTestId(`member-row-${NEWCOMER.email}`).count(), POLL).toBe(0); // the default filter hides removed people
     await pick(page, 'Status', 'Removed');
     await page.getByTestId(`member-row-${NEWCOMER.email}`).getByText('Removed', { exact: true }).waitFor();
     await pick(page, 'Status', 'Current (active and pending)');
