@@ -32,22 +32,36 @@ export function chainHash(prevHash: string, row: Omit<ActivityRow, 'hash' | 'pre
   return sha256Hex(`${prevHash}\n${canonicalEvent(row)}`);
 }
 
-/** The last head this process wrote or read per chain, per database (see appendToChain). */
+/**
+ * Per database, what this process knows of the chains (see appendToChain): the last head it wrote
+ * or read, how many appends per chain are running now, and when the short path last missed.
+ */
 type Head = { seq: number; hash: string };
-const headCaches = new WeakMap<object, Map<string, Head>>();
+export interface HeadCache {
+  heads: Map<string, Head>;
+  running: Map<string, number>;
+  missedAt: Map<string, number>;
+}
+const headCaches = new WeakMap<object, HeadCache>();
 const HEAD_CACHE_MAX = 10_000;
+/** After a miss, a chain takes the locking path for this long (concurrent writers, another process). */
+const CONTENDED_MS = 1000;
 
-export function headCacheFor(db: object): Map<string, Head> {
+export function headCacheFor(db: object): HeadCache {
   let cache = headCaches.get(db);
-  if (!cache) headCaches.set(db, (cache = new Map()));
+  if (!cache) headCaches.set(db, (cache = { heads: new Map(), running: new Map(), missedAt: new Map() }));
   return cache;
 }
 
-function remember(cache: Map<string, Head> | undefined, chain: string, head: Head): void {
+function remember(cache: HeadCache | undefined, chain: string, head: Head): void {
   if (!cache) return;
-  cache.delete(chain);
-  if (cache.size >= HEAD_CACHE_MAX) cache.delete(cache.keys().next().value!);
-  cache.set(chain, head);
+  cache.heads.delete(chain);
+  if (cache.heads.size >= HEAD_CACHE_MAX) {
+    const oldest = cache.heads.keys().next().value!;
+    cache.heads.delete(oldest);
+    cache.missedAt.delete(oldest);
+  }
+  cache.heads.set(chain, head);
 }
 
 function seal(chain: string, head: Head, rows: NewActivityRow[]): ActivityRow[] {
@@ -96,18 +110,36 @@ async function moveHeadAndInsert(tx: Executor, chain: string, expected: Head, se
 /**
  * Appends rows to one chain, so that concurrent writers to the same chain queue up instead of
  * forking it (ADR 0003). The head row is locked until the transaction ends either way:
- * - usual case, one statement: the head this process saw last (`cache`) is still current, so
- *   the conditional UPDATE of the head takes the lock and the rows go in with it;
- * - otherwise (first write to the chain, another process or a rolled-back transaction moved
- *   it): the upsert on the head row locks and reads it, then the same statement appends.
+ * - short path, one statement: the head this process wrote last (`cache`) is still the committed
+ *   one, so the conditional UPDATE of the head takes the lock and the rows go in with it;
+ * - locking path, two statements: the upsert on the head row locks it (waiting for a concurrent
+ *   writer to commit) and reads it, then the same conditional statement appends. Taken for a
+ *   chain never seen, and while the chain is contended: another append to it is running in this
+ *   process, or the short path missed within the last second (a writer in another process, or
+ *   a concurrent transaction not yet committed, or a rollback).
  */
-export async function appendToChain(tx: Executor, chain: string, rows: NewActivityRow[], cache?: Map<string, Head>): Promise<void> {
+export async function appendToChain(tx: Executor, chain: string, rows: NewActivityRow[], cache?: HeadCache): Promise<void> {
   if (rows.length === 0) return;
-  const known = cache?.get(chain);
-  if (known) {
-    const sealed = seal(chain, known, rows);
-    if (await moveHeadAndInsert(tx, chain, known, sealed)) return remember(cache, chain, { seq: sealed.at(-1)!.seq, hash: sealed.at(-1)!.hash });
+  if (!cache) return appendLocked(tx, chain, rows, undefined);
+  const running = cache.running.get(chain) ?? 0;
+  cache.running.set(chain, running + 1);
+  try {
+    const known = cache.heads.get(chain);
+    const contended = running > 0 || performance.now() - (cache.missedAt.get(chain) ?? -Infinity) < CONTENDED_MS;
+    if (known && !contended) {
+      const sealed = seal(chain, known, rows);
+      if (await moveHeadAndInsert(tx, chain, known, sealed)) return remember(cache, chain, { seq: sealed.at(-1)!.seq, hash: sealed.at(-1)!.hash });
+      cache.missedAt.set(chain, performance.now());
+    }
+    await appendLocked(tx, chain, rows, cache);
+  } finally {
+    const left = (cache.running.get(chain) ?? 1) - 1;
+    if (left > 0) cache.running.set(chain, left);
+    else cache.running.delete(chain);
   }
+}
+
+async function appendLocked(tx: Executor, chain: string, rows: NewActivityRow[], cache: HeadCache | undefined): Promise<void> {
   const [head] = await tx
     .insert(activityChainHeads)
     .values({ chain, seq: 0, hash: GENESIS_HASH })
