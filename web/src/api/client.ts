@@ -117,11 +117,16 @@ export function useApiInfiniteQuery<P extends GetPath>(path: P, params: ParamsOf
   });
 }
 
-/** Marks stale every cached GET whose path template starts with one of `prefixes`. */
-export function invalidatePaths(client: QueryClient, prefixes: readonly string[]) {
-  return client.invalidateQueries({
-    predicate: (q) => q.queryKey[0] === 'get' && typeof q.queryKey[1] === 'string' && prefixes.some((p) => (q.queryKey[1] as string).startsWith(p)),
-  });
+/**
+ * Marks stale, and refetches, every cached GET whose path template starts with one of `prefixes`.
+ * A fetch already in flight started before the change: it is cancelled first, or TanStack would
+ * hand its (stale) answer to the invalidation when the query has no data yet.
+ */
+export async function invalidatePaths(client: QueryClient, prefixes: readonly string[]) {
+  const predicate = (q: { queryKey: readonly unknown[] }) =>
+    q.queryKey[0] === 'get' && typeof q.queryKey[1] === 'string' && prefixes.some((p) => (q.queryKey[1] as string).startsWith(p));
+  await client.cancelQueries({ predicate });
+  await client.invalidateQueries({ predicate });
 }
 
 export function useApiMutation<M extends Exclude<Method, 'get'>, P extends PathsWith<M>>(
