@@ -72,6 +72,12 @@ export function InviteForm({ workspace, onResult, submitLabel = 'Send invitation
           description={role ? ROLE_DESCRIPTIONS[role] : undefined}
           comboboxProps={{ withinPortal: true }}
         />
+        {role === 'guest' ? (
+          <Text size="sm" data-testid="guest-invite-note">
+            Someone without an account gets a username (their email) and a temporary password by email, valid 48 hours, with a “Join as a guest” link. At the first
+            sign-in they choose their own password. Guest invitations expire after 3 days.
+          </Text>
+        ) : null}
         {role && takesLocations(role) ? (
           locations.data && locations.data.items.length === 0 ? (
             <Text size="sm" c="dark.4">

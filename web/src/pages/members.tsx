@@ -18,6 +18,8 @@ const TABS = [
 ] as const;
 type Tab = (typeof TABS)[number]['value'];
 
+export const PARTNER_ROLE_LABELS = { guest_admin: 'Guest Admin', guest_user: 'Guest User' } as const;
+
 const MEMBER_PATHS: readonly GetPath[] = ['/api/workspaces/{workspaceId}/members', '/api/me', '/api/workspaces', '/api/workspaces/{workspaceId}/activity'];
 const INVITATION_PATHS: readonly GetPath[] = ['/api/workspaces/{workspaceId}/invitations', '/api/workspaces/{workspaceId}/activity'];
 
@@ -200,6 +202,11 @@ function MemberRow({ member: m, workspace }: { member: Member; workspace: Worksp
       </Table.Td>
       <Table.Td>
         <RoleBadge role={m.role} />
+        {m.partner ? (
+          <Text size="xs" c="dark.4" mt={4} data-testid="member-partner">
+            {m.partner.name} · {PARTNER_ROLE_LABELS[m.partner.role]}
+          </Text>
+        ) : null}
       </Table.Td>
       <Table.Td>
         <MemberStatusBadge status={m.status} />

@@ -65,6 +65,17 @@ function AcceptTerms({ workspace }: { workspace: Workspace }) {
 
 function EnrolMfa({ workspace }: { workspace: Workspace }) {
   const client = useQueryClient();
+  return (
+    <TotpEnrolment
+      intro={`${workspace.name} requires a code from an authenticator app (for example Google Authenticator, 1Password or Authy) each time you sign in on a new device.`}
+      doneLabel={`I saved them, continue to ${workspace.name}`}
+      onDone={() => invalidatePaths(client, ['/api/workspaces', '/api/me'])}
+    />
+  );
+}
+
+/** TOTP enrolment: QR code + manual key, confirm with a code, then the 10 recovery codes once. */
+export function TotpEnrolment({ intro, doneLabel, onDone }: { intro: string; doneLabel: string; onDone: () => unknown }) {
   const [setup, setSetup] = useState<{ secret: string; qrCodeDataUrl: string } | null>(null);
   const [code, setCode] = useState('');
   const [codeError, setCodeError] = useState<string | undefined>();
@@ -116,7 +127,7 @@ function EnrolMfa({ workspace }: { workspace: Workspace }) {
           ))}
         </List>
         <Group>
-          <Button onClick={() => invalidatePaths(client, ['/api/workspaces', '/api/me'])}>I saved them, continue to {workspace.name}</Button>
+          <Button onClick={() => void onDone()}>{doneLabel}</Button>
         </Group>
       </Stack>
     );
@@ -125,7 +136,7 @@ function EnrolMfa({ workspace }: { workspace: Workspace }) {
   return (
     <Stack>
       <Text fw={600}>Turn on two-step verification</Text>
-      <Text size="sm">{workspace.name} requires a code from an authenticator app (for example Google Authenticator, 1Password or Authy) each time you sign in on a new device.</Text>
+      <Text size="sm">{intro}</Text>
       {!setup ? (
         <Group>
           <Button onClick={start} loading={busy}>
