@@ -140,6 +140,9 @@ export function AppLayout() {
               </Menu.Target>
               <Menu.Dropdown>
                 <Menu.Label>{user.email}</Menu.Label>
+                <Menu.Item component={Link} to="/security">
+                  Security
+                </Menu.Item>
                 <Menu.Item onClick={() => void signOut()}>Sign out</Menu.Item>
               </Menu.Dropdown>
             </Menu>
@@ -162,6 +165,7 @@ export function AppLayout() {
           ) : null}
           <Stack gap={2}>
             <NavItem to="/invitations" label="Pending invitations" />
+            <NavItem to="/security" label="Security" />
             <NavItem to="/welcome" label="Create a workspace" />
             {devMailbox ? <NavItem to="/dev/mailbox" label="Dev mailbox" /> : null}
           </Stack>

@@ -14,6 +14,7 @@ import { InboxPage } from './pages/inbox';
 import { InviteLandingPage } from './pages/invite-landing';
 import { LocationsPage } from './pages/locations';
 import { MembersPage } from './pages/members';
+import { SecurityPage } from './pages/security';
 import { SettingsPage } from './pages/settings';
 import { VerifyEmailPage } from './pages/verify-email';
 import { WelcomePage } from './pages/welcome';
@@ -92,6 +93,7 @@ const router = createBrowserRouter([
       { index: true, element: <HomeRedirect /> },
       { path: '/welcome', element: <WelcomePage /> },
       { path: '/invitations', element: <InboxPage /> },
+      { path: '/security', element: <SecurityPage /> },
       {
         path: '/w/:workspaceId',
         element: (
