@@ -1,6 +1,7 @@
 import { Anchor, Button, Checkbox, Paper, PasswordInput, Stack, Text, TextInput } from '@mantine/core';
 import { useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
+import { useNavigate } from 'react-router';
 import { call } from '../api/client';
 import { nameProblem, passwordProblem } from '../forms';
 import { useSignOut } from '../session';
@@ -82,6 +83,7 @@ function SecondFactor() {
 
 function ReplaceTemporaryPassword({ email }: { email: string }) {
   const client = useQueryClient();
+  const navigate = useNavigate();
   const [name, setName] = useState('');
   const [familyName, setFamilyName] = useState('');
   const [next, setNext] = useState('');
@@ -107,7 +109,10 @@ function ReplaceTemporaryPassword({ email }: { email: string }) {
     setError(null);
     try {
       // Cerby's first sign-in: own password (never the temporary one) and your name.
-      await call('post', '/api/me/complete-setup', { body: { newPassword: next, name: name.trim(), familyName: familyName.trim() } });
+      const done = await call('post', '/api/me/complete-setup', { body: { newPassword: next, name: name.trim(), familyName: familyName.trim() } });
+      // A guest joins the inviting workspace(s) here: open it (the invitation link is used up now).
+      const joined = done.joinedWorkspaceIds[0];
+      if (joined) navigate(`/w/${joined}/members`, { replace: true });
       await client.resetQueries();
     } catch (err) {
       setError(err);

@@ -227,7 +227,7 @@ function DeviceRow({ device: d }: { device: Device }) {
           {d.name}
           {d.current ? ' (this device)' : ''}
         </Text>
-        {kind ? (
+        {kind && kind !== d.name ? (
           <Text size="xs" c="dark.4">
             {kind}
           </Text>

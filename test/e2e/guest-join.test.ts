@@ -1,0 +1,198 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { SECOND } from '../../src/app/context.js';
+import { totpCode } from '../../src/modules/mfa/totp.js';
+import type { TestApp } from '../helpers/app.js';
+import { createUser, createWorkspace, PASSWORD, uniqueEmail, type TestUser } from '../factories.js';
+import { CHROMIUM, expectAccessible, launchChromium, REQUIRE_BROWSER, screenshot, startServer, type FlowingClock } from './browser.js';
+
+/**
+ * Seed 001 end to end in Chromium: a host admin invites a guest in the UI; the guest reads the
+ * mail (username, temporary password, "Join as a guest"), signs in with the temporary password,
+ * sets their own password and name, accepts the terms, enrols TOTP (code computed here), trusts
+ * the browser, and the next sign-in skips the second step. Each page gets a screenshot + axe scan.
+ */
+const RUN = !!CHROMIUM || REQUIRE_BROWSER;
+
+interface DevMail {
+  to: string;
+  subject: string;
+  text: string;
+}
+
+describe.skipIf(!RUN)('web app in Chromium: a guest joins (seed 001)', () => {
+  let t: TestApp;
+  let base: string;
+  let clock: FlowingClock;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  let host: TestUser;
+  let workspaceId: string;
+  const WORKSPACE = 'Northwind Host';
+  const guestEmail = uniqueEmail('guest').replace(/@.*/, '@partner-example.org');
+  const NEW_PASSWORD = 'guest own passphrase 4271';
+  let temporary = '';
+  let joinLink = '';
+  let secret = '';
+  let guestPage: Page;
+
+  async function newPage(): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'en-GB', timezoneId: 'UTC' });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+    return page;
+  }
+
+  async function check(page: Page, name: string) {
+    await expectAccessible(page, `guest-${name}`);
+    await screenshot(page, `guest-${name}`);
+  }
+
+  async function signInThroughUi(page: Page, email: string, password: string) {
+    await page.goto(`${base}/sign-in`);
+    await page.getByLabel('Email').fill(email);
+    await page.getByRole('textbox', { name: 'Password', exact: true }).fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  }
+
+  async function waitForMail(to: string, match: (m: DevMail) => boolean): Promise<DevMail> {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      await t.worker.drain();
+      const res = await fetch(`${base}/api/dev/mailbox?to=${encodeURIComponent(to)}&limit=50`);
+      expect(res.status, 'the dev mailbox must be on for the browser tests').toBe(200);
+      const found = ((await res.json()) as { items: DevMail[] }).items.find(match);
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error(`no matching mail to ${to}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  // The steps build on each other: after the first failure the rest are skipped, not timed out.
+  let broken = false;
+  beforeEach((ctx) => {
+    if (broken) ctx.skip();
+  });
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state !== 'fail') return;
+    broken = true;
+    for (const [i, c] of contexts.entries()) for (const p of c.pages()) await screenshot(p, `FAILED-guest-${i}`).catch(() => {});
+  });
+
+  beforeAll(async () => {
+    if (!CHROMIUM) throw new Error('REQUIRE_BROWSER=1 but Chromium is not installed (apt-get install -y chromium)');
+    ({ t, base, clock } = await startServer());
+    browser = await launchChromium();
+    host = await createUser(t, { name: 'Hana Host' });
+    workspaceId = (await createWorkspace(host, WORKSPACE)).id;
+    // The workspace has terms and asks guests for two-step verification (set up through the API).
+    const terms = await host.api.put(`/api/workspaces/${workspaceId}/terms`, { text: 'Guest terms: use shared data only for the project.' });
+    expect(terms.statusCode, terms.body).toBe(200);
+    const mfa = await host.api.patch(`/api/workspaces/${workspaceId}`, { mfaRequirement: 'guests' });
+    expect(mfa.statusCode, mfa.body).toBe(200);
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const c of contexts) await c.close().catch(() => {});
+    await browser?.close();
+    await t?.close();
+  });
+
+  it('the host admin invites a guest from Members → Invite people → Guest; the mail has username, temporary password and "Join as a guest"', async () => {
+    const page = await newPage();
+    await signInThroughUi(page, host.email, PASSWORD);
+    await page.waitForURL(new RegExp(`/w/${workspaceId}/members$`));
+    await page.getByRole('button', { name: 'Invite people' }).click();
+    const dialog = page.getByRole('dialog', { name: `Invite people to ${WORKSPACE}` });
+    await dialog.waitFor();
+    const field = dialog.getByTestId('email-chips-field');
+    await field.pressSequentially(guestEmail);
+    await field.press('Enter');
+    await dialog.getByRole('combobox', { name: 'Role', exact: true }).click();
+    await page.getByRole('option', { name: 'Guest', exact: true }).click();
+    await dialog.getByTestId('guest-invite-note').waitFor();
+    await check(page, 'invite-dialog');
+    await dialog.getByRole('button', { name: 'Send invitations' }).click();
+    await dialog.getByText(guestEmail).first().waitFor();
+
+    const mail = await waitForMail(guestEmail, (m) => /Temporary password/.test(m.text));
+    expect(mail.text).toContain(`Username: ${guestEmail}`);
+    expect(mail.text).toContain(WORKSPACE);
+    expect(mail.text).toContain('Join as a guest');
+    temporary = /Temporary password: (\S+)/.exec(mail.text)![1]!;
+    expect(temporary.length).toBeGreaterThanOrEqual(16);
+    joinLink = /https?:\/\/\S+\/invite\/[A-Za-z0-9_-]+/.exec(mail.text)![0];
+  });
+
+  it('in a fresh browser the guest opens the link, signs in with the temporary password, and must set a password and name first', async () => {
+    guestPage = await newPage();
+    const page = guestPage;
+    await page.goto(joinLink);
+    await page.getByRole('heading', { name: `Join ${WORKSPACE}` }).waitFor();
+    await check(page, 'join-link');
+    await page.getByText('I already have an account').click();
+    await page.getByLabel('Email').fill(guestEmail);
+    await page.getByRole('textbox', { name: 'Password', exact: true }).fill(temporary);
+    await page.getByRole('button', { name: 'Sign in and join' }).click();
+
+    await page.getByRole('heading', { name: 'Finish setting up your account' }).waitFor();
+    await check(page, 'set-password');
+    await page.getByLabel('First name').fill('Gita');
+    await page.getByLabel('Family name').fill('Guest');
+    await page.getByRole('textbox', { name: 'New password', exact: true }).fill(NEW_PASSWORD);
+    await page.getByLabel('New password again').fill(NEW_PASSWORD);
+    await page.getByRole('button', { name: 'Save and continue' }).click();
+
+    // Setting the password joins the inviting workspace: the guest lands in it.
+    await page.waitForURL(new RegExp(`/w/${workspaceId}/members$`));
+  });
+
+  it('accepts the terms of service, then enrols TOTP with the code computed from the key on the page', async () => {
+    const page = guestPage;
+    await page.getByRole('heading', { name: `Before you use ${WORKSPACE}` }).waitFor();
+    await page.getByText('Guest terms: use shared data only for the project.').waitFor();
+    await check(page, 'terms');
+    await page.getByRole('button', { name: 'I accept these terms' }).click();
+
+    await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
+    secret = (await page.getByTestId('totp-secret').textContent())!.trim();
+    expect(await page.getByRole('img', { name: /QR code/ }).getAttribute('src')).toMatch(/^data:image\/png;base64,/);
+    await check(page, 'mfa-enrol');
+    await page.getByLabel('2. Enter the 6-digit code from the app').fill(totpCode(secret, clock.now()));
+    await page.getByRole('button', { name: 'Turn on' }).click();
+    await page.getByText('Two-step verification is on').waitFor();
+    expect(await page.getByTestId('recovery-codes').getByRole('listitem').count()).toBe(10);
+    await check(page, 'recovery-codes');
+    await page.getByRole('button', { name: /I saved them/ }).click();
+    await page.getByText('does not show the member list').waitFor();
+  });
+
+  it('trusts this browser on the Security page, signs out, and signs in again without the second step', async () => {
+    const page = guestPage;
+    await page.getByRole('button', { name: /Account menu for/ }).click();
+    await page.getByRole('menuitem', { name: 'Security' }).click();
+    await page.waitForURL(/\/security$/);
+    await page.getByRole('heading', { name: 'Two-step verification' }).waitFor();
+    await page.getByRole('button', { name: 'Trust this browser' }).click();
+    await page.getByText('(this device)').waitFor();
+    await page.getByRole('table', { name: 'Sessions' }).getByText('(this session)').waitFor();
+    await check(page, 'security');
+
+    await page.getByRole('button', { name: /Account menu for/ }).click();
+    await page.getByRole('menuitem', { name: 'Sign out' }).click();
+    await page.waitForURL(/\/sign-in/);
+    clock.advance(30 * SECOND);
+    await signInThroughUi(page, guestEmail, NEW_PASSWORD);
+    // No "Two-step verification" step: straight into the workspace.
+    await page.waitForURL(new RegExp(`/w/${workspaceId}/members$`));
+    await page.getByText('does not show the member list').waitFor();
+    expect(await page.getByRole('heading', { name: 'Two-step verification' }).count()).toBe(0);
+    await screenshot(page, 'guest-signed-in-again');
+
+    // Positive control: a fresh browser (not trusted) is asked for the code.
+    const other = await newPage();
+    await signInThroughUi(other, guestEmail, NEW_PASSWORD);
+    await other.getByRole('heading', { name: 'Two-step verification' }).waitFor();
+  });
+});
