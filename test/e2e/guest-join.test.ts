@@ -35,6 +35,7 @@ describe.skipIf(!RUN)('web app in Chromium: a guest joins (seed 001)', () => {
   let joinLink = '';
   let secret = '';
   let guestPage: Page;
+  let hostPage: Page;
 
   async function newPage(): Promise<Page> {
     const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'en-GB', timezoneId: 'UTC' });
@@ -100,7 +101,7 @@ describe.skipIf(!RUN)('web app in Chromium: a guest joins (seed 001)', () => {
   });
 
   it('the host admin invites a guest from Members → Invite people → Guest; the mail has username, temporary password and "Join as a guest"', async () => {
-    const page = await newPage();
+    const page = (hostPage = await newPage());
     await signInThroughUi(page, host.email, PASSWORD);
     await page.waitForURL(new RegExp(`/w/${workspaceId}/members$`));
     await page.getByRole('button', { name: 'Invite people' }).click();
@@ -194,5 +195,45 @@ describe.skipIf(!RUN)('web app in Chromium: a guest joins (seed 001)', () => {
     const other = await newPage();
     await signInThroughUi(other, guestEmail, NEW_PASSWORD);
     await other.getByRole('heading', { name: 'Two-step verification' }).waitFor();
+  });
+
+  it('Partners view: the host admin creates a local partner (same-domain Guest Admin refused with the reason), sees its pending Guest Admin invitation, resends it, and removes the partner after a confirm', async () => {
+    const page = hostPage;
+    await page.goto(`${base}/w/${workspaceId}/members`);
+    await page.getByRole('link', { name: 'Partners' }).click();
+    await page.getByRole('heading', { name: 'Local partners' }).waitFor();
+    await page.getByRole('button', { name: 'Create a partner' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Create a local partner' });
+    await dialog.getByLabel('Partner name').fill('Contoso Partners');
+    const hostDomain = host.email.split('@')[1]!;
+    await dialog.getByLabel('Guest Admin email').fill(`gadmin@${hostDomain}`);
+    await dialog.getByRole('button', { name: 'Create and invite' }).click();
+    await dialog.getByText('The Guest Admin must use a different email domain from the host admin').waitFor();
+    await check(page, 'partner-create');
+    const adminEmail = uniqueEmail('gadmin').replace(/@.*/, '@contoso-example.net');
+    await dialog.getByLabel('Guest Admin email').fill(adminEmail);
+    await dialog.getByRole('button', { name: 'Create and invite' }).click();
+    await page.getByRole('heading', { name: 'Contoso Partners' }).waitFor();
+    const row = page.getByTestId(`partner-invitation-${adminEmail}`);
+    await row.getByText('Guest Admin').waitFor();
+    await waitForMail(adminEmail, (m) => /Temporary password/.test(m.text));
+    // Right after sending, a resend is refused (cooldown) and the reason is shown; a minute later it works.
+    await row.getByRole('button', { name: 'Resend' }).click();
+    await row.getByText('Wait a moment before sending this invitation again').waitFor();
+    clock.advance(61 * SECOND);
+    await row.getByRole('button', { name: 'Resend' }).click();
+    await row.getByText(/Sent again to/).waitFor();
+    await check(page, 'partner-detail');
+
+    await page.getByRole('link', { name: '← All partners' }).click();
+    await page.getByTestId('partner-row-Contoso Partners').waitFor();
+    await check(page, 'partners');
+    await page.getByRole('link', { name: 'Contoso Partners' }).click();
+    await page.getByRole('button', { name: 'Remove partner' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Remove Contoso Partners?' });
+    await confirm.getByText(/loses access to/).waitFor();
+    await confirm.getByRole('button', { name: 'Remove partner' }).click();
+    await page.getByRole('heading', { name: 'Local partners' }).waitFor();
+    await page.getByText('No local partners yet').waitFor();
   });
 });

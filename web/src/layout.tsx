@@ -158,6 +158,7 @@ export function AppLayout() {
               </Text>
               {abilities?.viewMembers !== false ? <NavItem to={`/w/${workspaceId}/members`} label="Members" /> : null}
               <NavItem to={`/w/${workspaceId}/locations`} label="Locations" />
+              {abilities?.manageSettings || ws.data?.partner ? <NavItem to={`/w/${workspaceId}/partners`} label="Partners" /> : null}
               {abilities?.viewActivity ? <NavItem to={`/w/${workspaceId}/activity`} label="Activity" /> : null}
               {abilities?.manageSettings ? <NavItem to={`/w/${workspaceId}/settings`} label="Settings" /> : null}
               <Divider my="sm" />

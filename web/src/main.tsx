@@ -14,6 +14,7 @@ import { InboxPage } from './pages/inbox';
 import { InviteLandingPage } from './pages/invite-landing';
 import { LocationsPage } from './pages/locations';
 import { MembersPage } from './pages/members';
+import { PartnersPage } from './pages/partners';
 import { SecurityPage } from './pages/security';
 import { SettingsPage } from './pages/settings';
 import { VerifyEmailPage } from './pages/verify-email';
@@ -107,6 +108,8 @@ const router = createBrowserRouter([
           { path: 'locations', element: <LocationsPage /> },
           { path: 'activity', element: <ActivityPage /> },
           { path: 'settings', element: <SettingsPage /> },
+          { path: 'partners', element: <PartnersPage /> },
+          { path: 'partners/:partnerId', element: <PartnersPage /> },
         ],
       },
     ],
