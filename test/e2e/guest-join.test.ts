@@ -2,8 +2,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SECOND } from '../../src/app/context.js';
 import { totpCode } from '../../src/modules/mfa/totp.js';
-import type { TestApp } from '../helpers/app.js';
-import { createUser, createWorkspace, PASSWORD, uniqueEmail, type TestUser } from '../factories.js';
+import { caller, json, type TestApp } from '../helpers/app.js';
+import { createUser, createWorkspace, PASSWORD, sessionCookieOf, signIn, uniqueEmail, type TestUser } from '../factories.js';
 import { CHROMIUM, expectAccessible, launchChromium, REQUIRE_BROWSER, screenshot, startServer, type FlowingClock } from './browser.js';
 
 /**
@@ -197,7 +197,7 @@ describe.skipIf(!RUN)('web app in Chromium: a guest joins (seed 001)', () => {
     await other.getByRole('heading', { name: 'Two-step verification' }).waitFor();
   });
 
-  it('Partners view: the host admin creates a local partner (same-domain Guest Admin refused with the reason), sees its pending Guest Admin invitation, resends it, and removes the partner after a confirm', async () => {
+  it('Partners view: the host admin creates a local partner (same-domain Guest Admin refused with the reason), sees its pending Guest Admin invitation, resends it (old temporary password dead); the Guest Admin joins, shows in the Guests tab with the partner, invites Guest Users only; removing the partner cuts their access', async () => {
     const page = hostPage;
     await page.goto(`${base}/w/${workspaceId}/members`);
     await page.getByRole('link', { name: 'Partners' }).click();
@@ -216,7 +216,7 @@ describe.skipIf(!RUN)('web app in Chromium: a guest joins (seed 001)', () => {
     await page.getByRole('heading', { name: 'Contoso Partners' }).waitFor();
     const row = page.getByTestId(`partner-invitation-${adminEmail}`);
     await row.getByText('Guest Admin').waitFor();
-    await waitForMail(adminEmail, (m) => /Temporary password/.test(m.text));
+    const firstMail = await waitForMail(adminEmail, (m) => /Temporary password/.test(m.text));
     // Right after sending, a resend is refused (cooldown) and the reason is shown; a minute later it works.
     await row.getByRole('button', { name: 'Resend' }).click();
     await row.getByText('Wait a moment before sending this invitation again').waitFor();
@@ -225,8 +225,59 @@ describe.skipIf(!RUN)('web app in Chromium: a guest joins (seed 001)', () => {
     await row.getByText(/Sent again to/).waitFor();
     await check(page, 'partner-detail');
 
-    await page.getByRole('link', { name: '← All partners' }).click();
-    await page.getByTestId('partner-row-Contoso Partners').waitFor();
+    // The Guest Admin joins through the API with the newest temporary password (terms + TOTP done there too).
+    await waitForMail(adminEmail, (m) => /Temporary password/.test(m.text) && m.text !== firstMail.text);
+    const mails = ((await (await fetch(`${base}/api/dev/mailbox?to=${encodeURIComponent(adminEmail)}&limit=50`)).json()) as { items: DevMail[] }).items.filter((m) => /Temporary password/.test(m.text));
+    expect(mails.length).toBe(2);
+    // Resending killed the first temporary password: exactly one of the two still signs in.
+    const results = [];
+    for (const m of mails) {
+      const temp = /Temporary password: (\S+)/.exec(m.text)![1]!;
+      const res = await caller(t.app).post('/api/auth/sign-in', { email: adminEmail, password: temp });
+      results.push({ status: res.statusCode, cookie: res.statusCode === 200 ? sessionCookieOf(res) : null });
+    }
+    expect(results.map((r) => r.status).sort()).toEqual([200, 401]);
+    const first = caller(t.app, results.find((r) => r.cookie)!.cookie!);
+    const setup = await first.post('/api/me/complete-setup', { newPassword: NEW_PASSWORD, name: 'Gus', familyName: 'Admin' });
+    expect(setup.statusCode, setup.body).toBe(200);
+    const gadmin = await signIn(t, adminEmail, NEW_PASSWORD);
+    const terms = json(await gadmin.api.get(`/api/workspaces/${workspaceId}/terms`));
+    expect((await gadmin.api.post(`/api/workspaces/${workspaceId}/terms/accept`, { version: terms.version })).statusCode).toBe(200);
+    const gSecret = json(await gadmin.api.post('/api/me/mfa/totp', {})).secret as string;
+    clock.advance(30 * SECOND);
+    const enrolled = await gadmin.api.post('/api/me/mfa/totp/confirm', { code: totpCode(gSecret, clock.now()) });
+    expect(enrolled.statusCode, enrolled.body).toBe(200);
+
+    // The host sees the Guest Admin under Guests with the partner's name and role.
+    await page.goto(`${base}/w/${workspaceId}/members?tab=guests`);
+    await page.getByTestId(`member-row-${adminEmail}`).getByTestId('member-partner').getByText('Contoso Partners · Guest Admin').waitFor();
+    await check(page, 'guests-tab');
+
+    // The Guest Admin, in the browser: Partners is in the nav; they invite Guest Users only.
+    const gPage = await newPage();
+    await signInThroughUi(gPage, adminEmail, NEW_PASSWORD);
+    await gPage.getByRole('heading', { name: 'Two-step verification' }).waitFor();
+    clock.advance(30 * SECOND);
+    await gPage.getByLabel('Code', { exact: true }).fill(totpCode(gSecret, clock.now()));
+    await gPage.getByRole('button', { name: 'Verify' }).click();
+    await gPage.waitForURL(new RegExp(`/w/${workspaceId}/members$`));
+    await gPage.getByRole('link', { name: 'Partners' }).click();
+    await gPage.getByRole('link', { name: 'Contoso Partners' }).click();
+    await gPage.getByTestId(`partner-guest-${adminEmail}`).getByText('(you)').waitFor();
+    expect(await gPage.getByRole('button', { name: 'Remove partner' }).count()).toBe(0);
+    await gPage.getByRole('button', { name: 'Invite guests' }).click();
+    const inviteDialog = gPage.getByRole('dialog', { name: 'Invite guests to Contoso Partners' });
+    expect(await inviteDialog.getByRole('textbox', { name: 'Partner role' }).or(inviteDialog.getByLabel('Partner role')).first().inputValue()).toBe('Guest User');
+    const userEmail = uniqueEmail('guser').replace(/@.*/, '@contoso-example.net');
+    await inviteDialog.getByLabel('Email addresses').fill(userEmail);
+    await inviteDialog.getByRole('button', { name: 'Send invitations' }).click();
+    await inviteDialog.getByText(`Invited: ${userEmail}`, { exact: false }).waitFor();
+    await check(gPage, 'guest-admin-invite');
+    await inviteDialog.getByRole('button', { name: 'Done' }).click();
+    await gPage.getByTestId(`partner-invitation-${userEmail}`).getByText('Guest User').waitFor();
+
+    await page.getByRole('link', { name: 'Partners' }).click();
+    await page.getByTestId('partner-row-Contoso Partners').getByRole('cell', { name: '1' }).first().waitFor(); // 1 Guest Admin
     await check(page, 'partners');
     await page.getByRole('link', { name: 'Contoso Partners' }).click();
     await page.getByRole('button', { name: 'Remove partner' }).click();
@@ -235,5 +286,8 @@ describe.skipIf(!RUN)('web app in Chromium: a guest joins (seed 001)', () => {
     await confirm.getByRole('button', { name: 'Remove partner' }).click();
     await page.getByRole('heading', { name: 'Local partners' }).waitFor();
     await page.getByText('No local partners yet').waitFor();
+    // Its guests lost access at once: the Guest Admin's next call is refused.
+    const after = await gadmin.api.get(`/api/workspaces/${workspaceId}/local-partners`);
+    expect(after.statusCode, after.body).toBe(404);
   });
 });
