@@ -197,6 +197,52 @@ describe.skipIf(!RUN)('web app in Chromium: a guest joins (seed 001)', () => {
     await other.getByRole('heading', { name: 'Two-step verification' }).waitFor();
   });
 
+  it('Security page: new recovery codes after password + code (a wrong code is refused), sign out another session, remove this trusted device', async () => {
+    const page = guestPage;
+    await page.goto(`${base}/security`);
+    await page.getByText('10 of 10 recovery codes left').waitFor();
+    await page.getByRole('button', { name: 'New recovery codes' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Replace your recovery codes?' });
+    await dialog.getByLabel('Password', { exact: true }).fill(NEW_PASSWORD);
+    await dialog.getByLabel('Code from your app (or a recovery code)').fill('000000');
+    await dialog.getByRole('button', { name: 'Replace codes' }).click();
+    await dialog.getByRole('alert').waitFor();
+    await check(page, 'security-reauth');
+    clock.advance(30 * SECOND);
+    await dialog.getByLabel('Code from your app (or a recovery code)').fill(totpCode(secret, clock.now()));
+    await dialog.getByRole('button', { name: 'Replace codes' }).click();
+    await dialog.getByText('New recovery codes').waitFor();
+    expect(await dialog.getByTestId('new-recovery-codes').getByRole('listitem').count()).toBe(10);
+    await dialog.getByRole('button', { name: 'I saved them' }).click();
+
+    // Another session of the guest (a second browser): signed out from here.
+    const other = await newPage();
+    await signInThroughUi(other, guestEmail, NEW_PASSWORD);
+    await other.getByRole('heading', { name: 'Two-step verification' }).waitFor();
+    clock.advance(30 * SECOND);
+    await other.getByLabel('Code', { exact: true }).fill(totpCode(secret, clock.now()));
+    await other.getByRole('button', { name: 'Verify' }).click();
+    await other.waitForURL(new RegExp(`/w/${workspaceId}/members$`));
+    await page.reload();
+    const sessions = page.getByRole('table', { name: 'Sessions' });
+    await sessions.getByRole('button', { name: 'Sign out' }).first().waitFor();
+    const before = await sessions.getByRole('button', { name: 'Sign out' }).count();
+    expect(before).toBeGreaterThanOrEqual(1);
+    await sessions.getByRole('button', { name: 'Sign out' }).first().click();
+    await page.getByRole('dialog', { name: 'Sign out this session?' }).getByRole('button', { name: 'Sign out' }).click();
+    await expect.poll(() => sessions.getByRole('button', { name: 'Sign out' }).count(), { timeout: 10_000 }).toBe(before - 1);
+    // That browser is signed out: its next page load goes to the sign-in page.
+    await other.reload();
+    await other.waitForURL(/\/sign-in/);
+
+    // Remove this browser from the trusted devices: it shows as Removed and can be trusted again.
+    await page.getByRole('button', { name: /^Remove / }).first().click();
+    await page.getByRole('dialog', { name: /^Remove / }).getByRole('button', { name: 'Remove device' }).click();
+    await page.getByRole('table', { name: 'Trusted devices' }).getByText('Removed').waitFor();
+    await page.getByRole('button', { name: 'Trust this browser' }).waitFor();
+    await check(page, 'security-after');
+  });
+
   it('Partners view: the host admin creates a local partner (same-domain Guest Admin refused with the reason), sees its pending Guest Admin invitation, resends it (old temporary password dead); the Guest Admin joins, shows in the Guests tab with the partner, invites Guest Users only; removing the partner cuts their access', async () => {
     const page = hostPage;
     await page.goto(`${base}/w/${workspaceId}/members`);
