@@ -243,6 +243,32 @@ describe.skipIf(!RUN)('web app in Chromium: a guest joins (seed 001)', () => {
     await check(page, 'security-after');
   });
 
+  it('device approval required: "Trust this browser" makes a pending device; a wrong code is refused, the emailed code (after a resend) approves it', async () => {
+    const res = await host.api.patch(`/api/workspaces/${workspaceId}`, { deviceApprovalRequired: true });
+    expect(res.statusCode, res.body).toBe(200);
+    const page = guestPage;
+    await page.goto(`${base}/security`);
+    await page.getByRole('button', { name: 'Trust this browser' }).click();
+    const devices = page.getByRole('table', { name: 'Trusted devices' });
+    await devices.getByText('Pending approval').waitFor();
+    const codeOf = (m: DevMail) => /device code: (\d{6})/.exec(m.subject)?.[1];
+    const firstCode = codeOf(await waitForMail(guestEmail, (m) => !!codeOf(m)))!;
+    await devices.getByRole('button', { name: 'Resend code' }).click();
+    await devices.getByText('A new code was sent to your email.').waitFor();
+    const code = codeOf(await waitForMail(guestEmail, (m) => !!codeOf(m) && codeOf(m) !== firstCode))!;
+
+    await devices.getByRole('button', { name: 'Approve' }).click();
+    const dialog = page.getByRole('dialog', { name: /^Approve / });
+    await dialog.getByLabel('Code from the email').fill(code === '000000' ? '111111' : '000000');
+    await dialog.getByRole('button', { name: 'Approve' }).click();
+    await dialog.getByRole('alert').waitFor();
+    await check(page, 'device-approve');
+    await dialog.getByLabel('Code from the email').fill(code);
+    await dialog.getByRole('button', { name: 'Approve' }).click();
+    await devices.getByText('Approved').waitFor();
+    expect(await devices.getByText('Pending approval').count()).toBe(0);
+  });
+
   it('Partners view: the host admin creates a local partner (same-domain Guest Admin refused with the reason), sees its pending Guest Admin invitation, resends it (old temporary password dead); the Guest Admin joins, shows in the Guests tab with the partner, invites Guest Users only; removing the partner cuts their access', async () => {
     const page = hostPage;
     await page.goto(`${base}/w/${workspaceId}/members`);
