@@ -362,4 +362,32 @@ describe.skipIf(!RUN)('web app in Chromium: a guest joins (seed 001)', () => {
     const after = await gadmin.api.get(`/api/workspaces/${workspaceId}/local-partners`);
     expect(after.statusCode, after.body).toBe(404);
   });
+
+  it('Security page for a host member: turn two-step verification on (QR + key), then off again with password + code', async () => {
+    const page = hostPage;
+    await page.goto(`${base}/security`);
+    await page.getByRole('button', { name: 'Turn on two-step verification' }).click();
+    await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
+    const hostSecret = (await page.getByTestId('totp-secret').textContent())!.trim();
+    await page.getByLabel('2. Enter the 6-digit code from the app').fill(totpCode(hostSecret, clock.now()));
+    await page.getByRole('button', { name: 'Turn on' }).click();
+    expect(await page.getByTestId('recovery-codes').getByRole('listitem').count()).toBe(10);
+    await page.getByRole('button', { name: 'I saved them' }).click();
+    await page.getByText('10 of 10 recovery codes left').waitFor();
+
+    await page.getByRole('button', { name: 'Turn off' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Turn off two-step verification?' });
+    await dialog.getByLabel('Password', { exact: true }).fill('not my password at all');
+    clock.advance(30 * SECOND);
+    await dialog.getByLabel('Code from your app (or a recovery code)').fill(totpCode(hostSecret, clock.now()));
+    await dialog.getByRole('button', { name: 'Turn off' }).click();
+    await dialog.getByRole('alert').waitFor();
+    expect(json(await host.api.get('/api/me/mfa')).enabled).toBe(true); // refused: still on
+    await dialog.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    clock.advance(30 * SECOND);
+    await dialog.getByLabel('Code from your app (or a recovery code)').fill(totpCode(hostSecret, clock.now()));
+    await dialog.getByRole('button', { name: 'Turn off' }).click();
+    await page.getByRole('button', { name: 'Turn on two-step verification' }).waitFor();
+    expect(json(await host.api.get('/api/me/mfa')).enabled).toBe(false);
+  });
 });
