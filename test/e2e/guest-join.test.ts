@@ -375,6 +375,7 @@ describe.skipIf(!RUN)('web app in Chromium: a guest joins (seed 001)', () => {
     const hostSecret = (await page.getByTestId('totp-secret').textContent())!.trim();
     await page.getByLabel('2. Enter the 6-digit code from the app').fill(totpCode(hostSecret, clock.now()));
     await page.getByRole('button', { name: 'Turn on' }).click();
+    await page.getByText('Two-step verification is on').waitFor();
     expect(await page.getByTestId('recovery-codes').getByRole('listitem').count()).toBe(10);
     await page.getByRole('button', { name: 'I saved them' }).click();
     await page.getByText('10 of 10 recovery codes left').waitFor();
