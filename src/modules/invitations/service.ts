@@ -261,14 +261,20 @@ export async function getInvitation(ctx: Ctx, workspaceId: string, id: string) {
   return presentInvitation(row.invitation, row.inviterName, actor, rulesOf(workspace), ctx);
 }
 
+/** The invitation, locked, and the caller's standing, once the caller may resend or revoke it. */
+async function loadManageableInvitation(tx: Executor, ctx: Ctx, workspaceId: string, id: string) {
+  const { actor, workspace } = await loadActor(tx, ctx, workspaceId);
+  const row = await repo.findByIdForUpdate(tx, workspaceId, id);
+  if (!row) throw new DomainError('not_found', 'Invitation not found');
+  enforce(canListInvitations(actor));
+  enforce(canManageInvitation(actor, { role: row.role as InvitableRole, inviterUserId: row.inviterUserId }, rulesOf(workspace)));
+  return { actor, workspace, row };
+}
+
 /** New link, old link dead (410 replaced), expiry restarted; role, email and workspace unchanged. */
 export async function resendInvitation(ctx: Ctx, workspaceId: string, id: string) {
   return ctx.db.transaction(async (tx) => {
-    const { actor, workspace } = await loadActor(tx, ctx, workspaceId);
-    const row = await repo.findByIdForUpdate(tx, workspaceId, id);
-    if (!row) throw new DomainError('not_found', 'Invitation not found');
-    enforce(canListInvitations(actor));
-    enforce(canManageInvitation(actor, { role: row.role as InvitableRole, inviterUserId: row.inviterUserId }, rulesOf(workspace)));
+    const { actor, workspace, row } = await loadManageableInvitation(tx, ctx, workspaceId, id);
     return resendRow(tx, ctx, actor, workspace, row);
   });
 }
@@ -321,11 +327,7 @@ export async function expireUnusedTemporaryPasswords(tx: Executor, userIds: (str
 
 export async function revokeInvitation(ctx: Ctx, workspaceId: string, id: string) {
   await ctx.db.transaction(async (tx) => {
-    const { actor, workspace } = await loadActor(tx, ctx, workspaceId);
-    const row = await repo.findById(tx, workspaceId, id);
-    if (!row) throw new DomainError('not_found', 'Invitation not found');
-    enforce(canListInvitations(actor));
-    enforce(canManageInvitation(actor, { role: row.role as InvitableRole, inviterUserId: row.inviterUserId }, rulesOf(workspace)));
+    const { row } = await loadManageableInvitation(tx, ctx, workspaceId, id);
     const revoked = await repo.markRevoked(tx, workspaceId, id, ctx.clock.now());
     if (!revoked) {
       const now = await repo.findById(tx, workspaceId, id);
