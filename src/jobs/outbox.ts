@@ -2,7 +2,7 @@ import { and, eq, inArray, lte, or, isNull, lt, sql } from 'drizzle-orm';
 import type { Ctx } from '../app/deps.js';
 import type { Executor } from '../db/client.js';
 import { outbox } from '../db/schema/index.js';
-import { unnestRows } from '../db/unnest.js';
+import { UNNEST_FROM_ROWS, unnestRows } from '../db/unnest.js';
 
 /** Jobs the outbox carries. Payloads hold ids and nonces, never a secret. */
 export type OutboxJob =
@@ -22,7 +22,9 @@ export async function enqueue(tx: Executor, ctx: Pick<Ctx, 'clock' | 'random'>, 
   if (jobs.length === 0) return;
   const now = ctx.clock.now();
   const rows = jobs.map((j) => ({ id: ctx.random.uuid(), kind: j.kind, payload: j.payload, status: 'pending', attempts: 0, runAt: now, createdAt: now }));
-  await tx.insert(outbox).select(unnestRows(outbox, rows)); // one statement for any number of jobs
+  // A few rows: plain VALUES (cheaper to plan); many: one unnest statement whatever the count.
+  if (rows.length <= UNNEST_FROM_ROWS) await tx.insert(outbox).values(rows);
+  else await tx.insert(outbox).select(unnestRows(outbox, rows));
 }
 
 /**

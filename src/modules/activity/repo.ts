@@ -2,6 +2,7 @@ import { and, desc, eq, inArray, lt, or, sql, gte, lte, type SQL } from 'drizzle
 import stringify from 'safe-stable-stringify';
 import { sha256Hex } from '../../lib/crypto.js';
 import { rowsOf, type Executor } from '../../db/client.js';
+import { UNNEST_FROM_ROWS } from '../../db/unnest.js';
 import { activityChainHeads, activityEvents } from '../../db/schema/index.js';
 
 export type ActivityRow = typeof activityEvents.$inferSelect;
@@ -79,6 +80,24 @@ function seal(chain: string, head: Head, rows: NewActivityRow[]): ActivityRow[] 
 
 const arrayParam = <T>(rows: ActivityRow[], pick: (r: ActivityRow) => T) => sql.param(rows.map(pick));
 
+/** The sealed rows as a row source: VALUES for a few (cheaper to plan), unnest of one array per column for many. */
+function eventSource(sealed: ActivityRow[]): SQL {
+  if (sealed.length <= UNNEST_FROM_ROWS) {
+    const rows = sealed.map(
+      (r) =>
+        sql`(${r.id}::uuid, ${r.seq}::bigint, ${r.workspaceId}::uuid, ${r.type}::text, ${r.actorUserId}::uuid, ${r.targetUserId}::uuid, ${r.subjectType}::text, ${r.subjectId}::uuid, ${JSON.stringify(r.data)}::text, ${r.ip}::text, ${r.userAgent}::text, ${r.createdAt.toISOString()}::timestamptz, ${r.prevHash}::text, ${r.hash}::text)`,
+    );
+    return sql`(values ${sql.join(rows, sql`, `)})`;
+  }
+  return sql`unnest(
+    ${arrayParam(sealed, (r) => r.id)}::uuid[], ${arrayParam(sealed, (r) => r.seq)}::bigint[], ${arrayParam(sealed, (r) => r.workspaceId)}::uuid[],
+    ${arrayParam(sealed, (r) => r.type)}::text[], ${arrayParam(sealed, (r) => r.actorUserId)}::uuid[], ${arrayParam(sealed, (r) => r.targetUserId)}::uuid[],
+    ${arrayParam(sealed, (r) => r.subjectType)}::text[], ${arrayParam(sealed, (r) => r.subjectId)}::uuid[], ${arrayParam(sealed, (r) => JSON.stringify(r.data))}::text[],
+    ${arrayParam(sealed, (r) => r.ip)}::text[], ${arrayParam(sealed, (r) => r.userAgent)}::text[], ${arrayParam(sealed, (r) => r.createdAt.toISOString())}::timestamptz[],
+    ${arrayParam(sealed, (r) => r.prevHash)}::text[], ${arrayParam(sealed, (r) => r.hash)}::text[]
+  )`;
+}
+
 /**
  * One statement: moves the head from `expected` to the last sealed row, and inserts the rows
  * only if the head was still at `expected` (the UPDATE locks the head row until the transaction
@@ -94,13 +113,7 @@ async function moveHeadAndInsert(tx: Executor, chain: string, expected: Head, se
     ), ins as (
       insert into activity_events (id, chain, seq, workspace_id, type, actor_user_id, target_user_id, subject_type, subject_id, data, ip, user_agent, created_at, prev_hash, hash)
       select e.id, ${chain}, e.seq, e.workspace_id, e.type, e.actor_user_id, e.target_user_id, e.subject_type, e.subject_id, e.data::jsonb, e.ip, e.user_agent, e.created_at, e.prev_hash, e.hash
-      from unnest(
-        ${arrayParam(sealed, (r) => r.id)}::uuid[], ${arrayParam(sealed, (r) => r.seq)}::bigint[], ${arrayParam(sealed, (r) => r.workspaceId)}::uuid[],
-        ${arrayParam(sealed, (r) => r.type)}::text[], ${arrayParam(sealed, (r) => r.actorUserId)}::uuid[], ${arrayParam(sealed, (r) => r.targetUserId)}::uuid[],
-        ${arrayParam(sealed, (r) => r.subjectType)}::text[], ${arrayParam(sealed, (r) => r.subjectId)}::uuid[], ${arrayParam(sealed, (r) => JSON.stringify(r.data))}::text[],
-        ${arrayParam(sealed, (r) => r.ip)}::text[], ${arrayParam(sealed, (r) => r.userAgent)}::text[], ${arrayParam(sealed, (r) => r.createdAt.toISOString())}::timestamptz[],
-        ${arrayParam(sealed, (r) => r.prevHash)}::text[], ${arrayParam(sealed, (r) => r.hash)}::text[]
-      ) as e(id, seq, workspace_id, type, actor_user_id, target_user_id, subject_type, subject_id, data, ip, user_agent, created_at, prev_hash, hash)
+      from ${eventSource(sealed)} as e(id, seq, workspace_id, type, actor_user_id, target_user_id, subject_type, subject_id, data, ip, user_agent, created_at, prev_hash, hash)
       where exists (select 1 from head)
     )
     select count(*)::int as moved from head`);
