@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { pgErrorOf } from '../db/errors.js';
 import { DomainError, problemFor, type ErrorCode, type ProblemFieldError } from './errors.js';
 
 export function sendProblem(reply: FastifyReply, req: FastifyRequest, code: ErrorCode, opts: { detail?: string; retryAfter?: number; errors?: ProblemFieldError[] } = {}) {
@@ -27,15 +28,6 @@ const PG_CODES: Record<string, ErrorCode> = {
   '40P01': 'service_unavailable',
 };
 
-function pgCode(err: unknown): string | undefined {
-  let e: unknown = err;
-  for (let i = 0; i < 3 && e && typeof e === 'object'; i++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
 
 /**
  * The one place errors become HTTP: RFC 9457 problem+json with a stable `code`, never a stack
@@ -58,7 +50,7 @@ export function installErrorHandling(app: FastifyInstance) {
     }
     const fastifyCode = err.code ? FASTIFY_CODES[err.code] : undefined;
     if (fastifyCode) return sendProblem(reply, req, fastifyCode);
-    const pg = pgCode(err);
+    const pg = pgErrorOf(err)?.code;
     if (pg && PG_CODES[pg]) {
       req.log.warn({ pgCode: pg }, 'database rejected a request');
       return sendProblem(reply, req, PG_CODES[pg]!, pg.startsWith('40') ? { retryAfter: 1 } : {});

@@ -3,6 +3,7 @@ import type { Ctx } from '../app/deps.js';
 import type { Executor } from '../db/client.js';
 import { outbox } from '../db/schema/index.js';
 import { UNNEST_FROM_ROWS, unnestRows } from '../db/unnest.js';
+import type { WriteBatch } from '../db/write-batch.js';
 
 /** Jobs the outbox carries. Payloads hold ids and nonces, never a secret. */
 export type OutboxJob =
@@ -17,14 +18,18 @@ export type SecurityNotice = 'mfa_enabled' | 'mfa_disabled' | 'recovery_codes_re
 export type OutboxKind = OutboxJob['kind'];
 export type OutboxRow = typeof outbox.$inferSelect;
 
-/** Adds jobs in the caller's transaction: they exist only if the change commits. */
-export async function enqueue(tx: Executor, ctx: Pick<Ctx, 'clock' | 'random'>, jobs: OutboxJob[]): Promise<void> {
+/**
+ * Adds jobs in the caller's transaction: they exist only if the change commits. With a `batch`,
+ * the insert goes out with the use case's other writes (sent by the caller).
+ */
+export async function enqueue(tx: Executor, ctx: Pick<Ctx, 'clock' | 'random'>, jobs: OutboxJob[], batch?: WriteBatch): Promise<void> {
   if (jobs.length === 0) return;
   const now = ctx.clock.now();
   const rows = jobs.map((j) => ({ id: ctx.random.uuid(), kind: j.kind, payload: j.payload, status: 'pending', attempts: 0, runAt: now, createdAt: now }));
   // A few rows: plain VALUES (cheaper to plan); many: one unnest statement whatever the count.
-  if (rows.length <= UNNEST_FROM_ROWS) await tx.insert(outbox).values(rows);
-  else await tx.insert(outbox).select(unnestRows(outbox, rows));
+  const insert = rows.length <= UNNEST_FROM_ROWS ? tx.insert(outbox).values(rows) : tx.insert(outbox).select(unnestRows(outbox, rows));
+  if (batch) batch.add('outbox', insert.returning({ id: outbox.id }));
+  else await insert;
 }
 
 /**

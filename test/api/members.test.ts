@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MINUTE } from '../../src/app/context.js';
 import { INVITATION_TOKEN_PURPOSE } from '../../src/modules/invitations/emails.js';
 import { insertMany } from '../../src/modules/invitations/repo.js';
+import { WriteBatch } from '../../src/db/write-batch.js';
 import { deriveToken, hashToken, randomToken } from '../../src/lib/crypto.js';
 import { caller, createTestApp, json, type TestApp } from '../helpers/app.js';
 import { addMember, createUser, createWorkspace, expectProblem, invite, uniqueEmail, type TestUser } from '../factories.js';
@@ -426,9 +427,11 @@ async function insertPendingInvitation(workspaceId: string, email: string, invit
   const tokenNonce = randomToken();
   const token = deriveToken(t.deps.keys.tokens, INVITATION_TOKEN_PURPOSE, id, tokenNonce);
   const now = t.clock.now();
-  const [row] = await insertMany(t.deps.db, [
+  const batch = new WriteBatch();
+  const [row] = insertMany(t.deps.db, [
     { id, workspaceId, email, emailDisplay: email, role: 'admin', type: 'member', locationIds: [], inviterUserId, status: 'pending', expiresAt: new Date(now.getTime() + 7 * 24 * 60 * MINUTE), tokenNonce, tokenHash: hashToken(token), resendCount: 0, lastSentAt: now, createdAt: now, updatedAt: now },
-  ]);
+  ], batch);
+  await batch.send(t.deps.db);
   expect(row?.id).toBe(id);
   return token;
 }

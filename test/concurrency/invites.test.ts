@@ -69,9 +69,10 @@ describePg('concurrent invitations and database constraints (PostgreSQL)', () =>
   });
 
   it('T-CONC-02: two bulk invites with the same addresses in opposite orders, released at the same instant → no deadlock, no 5xx', async () => {
-    // Two instances can run these inserts truly in parallel. To get that overlap deterministically in one
+    // Two instances can run these requests truly in parallel. To get that overlap deterministically in one
     // process, a raw transaction first holds uncommitted pending invitations for two "gate" addresses that
-    // sort first, one heading each list: both requests block on their gate and proceed together when it rolls back.
+    // sort first, one heading each list: one request blocks on its gate, the other on the workspace's
+    // activity head that the first one holds (or on its own gate), and both go on when the gate rolls back.
     const owner = await createUser(t);
     const ws = await createWorkspace(owner, 'Race overlap');
     const tag = randomUUID().slice(0, 8);
@@ -88,10 +89,10 @@ describePg('concurrent invitations and database constraints (PostgreSQL)', () =>
       );
       const requests = [[gates[0]!, ...common], [gates[1]!, ...[...common].reverse()]].map((emails) => owner.api.post(`/api/workspaces/${ws.id}/invitations`, { emails, role: 'user' }));
       const blocked = await waitFor(
-        async () => (await count(t, sql`select count(*) as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like 'insert into "invitations"%'`)) === 2,
+        async () => (await count(t, sql`select count(*) as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and (query like '%insert into "invitations"%' or query like '%activity_chain_heads%')`)) === 2,
         10_000,
       );
-      expect(blocked, 'both bulk inserts should be waiting on their gate rows').toBe(true);
+      expect(blocked, 'both bulk invites should be waiting (on a gate row or on the activity head)').toBe(true);
       await holder.query('rollback');
       const results = await Promise.all(requests);
       for (const r of results) expect(r.statusCode, r.body).toBe(201);
@@ -101,6 +102,43 @@ describePg('concurrent invitations and database constraints (PostgreSQL)', () =>
       expect(skipped).toHaveLength(common.length);
       for (const s of skipped) expect(s.reason).toBe('already_pending');
       expect(await count(t, sql`select count(*) as n from invitations where workspace_id = ${ws.id} and status = 'pending'`)).toBe(common.length + 2);
+    } finally {
+      await holder.end();
+    }
+  });
+
+  it('T-CONC-02: an invite that loses the race on an address is run again and reports it as already pending (nothing half-written)', async () => {
+    // A raw transaction holds an uncommitted pending invitation for `raced`: the request's pre-check cannot
+    // see it, its insert waits on it, and fails with a unique violation once it commits. The request's
+    // transaction is then run again from the start, and sees the invitation.
+    const owner = await createUser(t);
+    const ws = await createWorkspace(owner, 'Race retry');
+    const raced = uniqueEmail('raced');
+    const other = uniqueEmail('other');
+    const holder = new pg.Client({ connectionString: t.databaseUrl });
+    await holder.connect();
+    try {
+      await holder.query('begin');
+      await holder.query(
+        `insert into invitations (id, workspace_id, email, email_display, role, type, location_ids, inviter_user_id, status, expires_at, token_hash, token_nonce, resend_count, last_sent_at, created_at, updated_at)
+         values (gen_random_uuid(), $1, $2, $2, 'user', 'member', '{}', $3, 'pending', now() + interval '1 day', md5(random()::text), 'n', 0, now(), now(), now())`,
+        [ws.id, raced, owner.id],
+      );
+      const request = owner.api.post(`/api/workspaces/${ws.id}/invitations`, { emails: [raced, other], role: 'user' });
+      const blocked = await waitFor(
+        async () => (await count(t, sql`select count(*) as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like '%insert into "invitations"%'`)) === 1,
+        10_000,
+      );
+      expect(blocked, 'the request should be waiting on the uncommitted invitation').toBe(true);
+      await holder.query('commit');
+      const res = await request;
+      expect(res.statusCode, res.body).toBe(201);
+      expect(json(res).created.map((c: { email: string }) => c.email)).toEqual([other]);
+      expect(json(res).skipped).toEqual([{ email: raced, reason: 'already_pending' }]);
+      expect(await count(t, sql`select count(*) as n from invitations where workspace_id = ${ws.id} and email = ${raced}`)).toBe(1);
+      // Only the second run's writes exist: one event and one mail, for `other`.
+      expect(await count(t, sql`select count(*) as n from activity_events where workspace_id = ${ws.id} and type = 'invitation.created'`)).toBe(1);
+      expect(await count(t, sql`select count(*) as n from outbox o join invitations i on i.id = (o.payload->>'invitationId')::uuid where i.workspace_id = ${ws.id}`)).toBe(1);
     } finally {
       await holder.end();
     }

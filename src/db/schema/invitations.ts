@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, index, integer, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { check, index, integer, pgTable, primaryKey, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { ts } from './columns.js';
 import { users } from './auth.js';
 import { localPartners, workspaces } from './workspaces.js';
@@ -49,3 +49,20 @@ export const supersededInvitationTokens = pgTable('superseded_invitation_tokens'
   invitationId: uuid('invitation_id').notNull().references(() => invitations.id, { onDelete: 'cascade' }),
   supersededAt: ts('superseded_at').notNull(),
 });
+
+/**
+ * Invitations created per minute, per workspace and inviter. The hourly spam caps add up the last
+ * 60 minutes here: a bounded read, where counting the invitation rows themselves grows with every
+ * invitation sent in the hour (10,000 after one bulk call). Rows older than an hour are pruned by
+ * the next invitation to the workspace.
+ */
+export const invitationCounters = pgTable(
+  'invitation_counters',
+  {
+    workspaceId: uuid('workspace_id').notNull().references(() => workspaces.id, { onDelete: 'cascade' }),
+    inviterUserId: uuid('inviter_user_id').notNull(),
+    minute: ts('minute').notNull(),
+    created: integer('created').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.inviterUserId, t.minute] }), index('invitation_counters_minute_idx').on(t.workspaceId, t.minute)],
+);

@@ -1,5 +1,6 @@
 import type { Ctx } from '../../app/deps.js';
 import type { Executor } from '../../db/client.js';
+import type { WriteBatch } from '../../db/write-batch.js';
 import type { ActivityInput } from './events.js';
 import { appendToChain, headCacheFor, type NewActivityRow } from './repo.js';
 
@@ -13,9 +14,11 @@ function chainOf(row: NewActivityRow): string {
 
 /**
  * Writes activity events inside the caller's transaction, so an event exists exactly when the
- * change it describes was committed.
+ * change it describes was committed. With a `batch`, the change's own writes go in the same
+ * statement as the events (one round trip for the whole use case, ADR 0007); the batch is sent
+ * either way, also when there is no event.
  */
-export async function recordActivity(tx: Executor, ctx: Ctx, inputs: ActivityInput[]): Promise<void> {
+export async function recordActivity(tx: Executor, ctx: Ctx, inputs: ActivityInput[], batch?: WriteBatch): Promise<void> {
   const now = ctx.clock.now();
   const byChain = new Map<string, NewActivityRow[]>();
   for (const input of inputs) {
@@ -41,6 +44,7 @@ export async function recordActivity(tx: Executor, ctx: Ctx, inputs: ActivityInp
   // A stable order of chains keeps two transactions from locking heads in opposite order.
   const heads = headCacheFor(ctx.db);
   for (const chain of [...byChain.keys()].sort()) {
-    await appendToChain(tx, chain, byChain.get(chain)!, heads);
+    await appendToChain(tx, chain, byChain.get(chain)!, heads, batch);
   }
+  await batch?.send(tx);
 }

@@ -3,6 +3,7 @@ import stringify from 'safe-stable-stringify';
 import { sha256Hex } from '../../lib/crypto.js';
 import { rowsOf, type Executor } from '../../db/client.js';
 import { UNNEST_FROM_ROWS } from '../../db/unnest.js';
+import type { CarriedBatch, WriteBatch } from '../../db/write-batch.js';
 import { activityChainHeads, activityEvents } from '../../db/schema/index.js';
 
 export type ActivityRow = typeof activityEvents.$inferSelect;
@@ -101,14 +102,16 @@ function eventSource(sealed: ActivityRow[]): SQL {
 /**
  * One statement: moves the head from `expected` to the last sealed row, and inserts the rows
  * only if the head was still at `expected` (the UPDATE locks the head row until the transaction
- * ends). Returns false, writing nothing, when the head had moved on.
+ * ends). Returns false, writing no event, when the head had moved on. A pending `batch` rides
+ * along: its writes run, before the head is locked, whatever the head did.
  */
-async function moveHeadAndInsert(tx: Executor, chain: string, expected: Head, sealed: ActivityRow[]): Promise<boolean> {
+async function moveHeadAndInsert(tx: Executor, chain: string, expected: Head, sealed: ActivityRow[], batch?: WriteBatch): Promise<boolean> {
   const last = sealed[sealed.length - 1]!;
+  const carried = batch?.carry();
   const result = await tx.execute(sql`
-    with head as (
+    with ${withParts(carried)}head as (
       update activity_chain_heads set seq = ${last.seq}, hash = ${last.hash}
-      where chain = ${chain} and seq = ${expected.seq} and hash = ${expected.hash}
+      where chain = ${chain} and seq = ${expected.seq} and hash = ${expected.hash} and ${carried?.after ?? sql`true`}
       returning 1
     ), ins as (
       insert into activity_events (id, chain, seq, workspace_id, type, actor_user_id, target_user_id, subject_type, subject_id, data, ip, user_agent, created_at, prev_hash, hash)
@@ -116,9 +119,16 @@ async function moveHeadAndInsert(tx: Executor, chain: string, expected: Head, se
       from ${eventSource(sealed)} as e(id, seq, workspace_id, type, actor_user_id, target_user_id, subject_type, subject_id, data, ip, user_agent, created_at, prev_hash, hash)
       where exists (select 1 from head)
     )
-    select count(*)::int as moved from head`);
-  return Number(rowsOf<{ moved: number | string }>(result)[0]?.moved ?? 0) === 1;
+    select ${readBack(carried)}(select count(*)::int from head) as moved`);
+  const row = rowsOf<Record<string, unknown>>(result)[0];
+  await batch?.received(row);
+  return Number(row?.moved ?? 0) === 1;
 }
+
+/** A carried batch's CTEs, ahead of a statement's own (each followed by a comma). */
+const withParts = (carried: CarriedBatch | undefined): SQL => sql.join([...(carried?.ctes ?? []), sql``], sql`, `);
+/** A carried batch's read-back columns, ahead of a statement's own (each followed by a comma). */
+const readBack = (carried: CarriedBatch | undefined): SQL => sql.join([...(carried?.columns ?? []), sql``], sql`, `);
 
 /**
  * Appends rows to one chain, so that concurrent writers to the same chain queue up instead of
@@ -131,9 +141,9 @@ async function moveHeadAndInsert(tx: Executor, chain: string, expected: Head, se
  *   process, or the short path missed within the last second (a writer in another process, or
  *   a concurrent transaction not yet committed, or a rollback).
  */
-export async function appendToChain(tx: Executor, chain: string, rows: NewActivityRow[], cache?: HeadCache): Promise<void> {
+export async function appendToChain(tx: Executor, chain: string, rows: NewActivityRow[], cache?: HeadCache, batch?: WriteBatch): Promise<void> {
   if (rows.length === 0) return;
-  if (!cache) return appendLocked(tx, chain, rows, undefined);
+  if (!cache) return appendLocked(tx, chain, rows, undefined, batch);
   const running = cache.running.get(chain) ?? 0;
   cache.running.set(chain, running + 1);
   try {
@@ -141,10 +151,10 @@ export async function appendToChain(tx: Executor, chain: string, rows: NewActivi
     const contended = running > 0 || performance.now() - (cache.missedAt.get(chain) ?? -Infinity) < CONTENDED_MS;
     if (known && !contended) {
       const sealed = seal(chain, known, rows);
-      if (await moveHeadAndInsert(tx, chain, known, sealed)) return remember(cache, chain, { seq: sealed.at(-1)!.seq, hash: sealed.at(-1)!.hash });
+      if (await moveHeadAndInsert(tx, chain, known, sealed, batch)) return remember(cache, chain, { seq: sealed.at(-1)!.seq, hash: sealed.at(-1)!.hash });
       cache.missedAt.set(chain, performance.now());
     }
-    await appendLocked(tx, chain, rows, cache);
+    await appendLocked(tx, chain, rows, cache, batch);
   } finally {
     const left = (cache.running.get(chain) ?? 1) - 1;
     if (left > 0) cache.running.set(chain, left);
@@ -152,15 +162,22 @@ export async function appendToChain(tx: Executor, chain: string, rows: NewActivi
   }
 }
 
-async function appendLocked(tx: Executor, chain: string, rows: NewActivityRow[], cache: HeadCache | undefined): Promise<void> {
-  const [head] = await tx
-    .insert(activityChainHeads)
-    .values({ chain, seq: 0, hash: GENESIS_HASH })
-    .onConflictDoUpdate({ target: activityChainHeads.chain, set: { chain: sql`excluded.chain` } })
-    .returning({ seq: activityChainHeads.seq, hash: activityChainHeads.hash });
-  const sealed = seal(chain, head!, rows);
+async function appendLocked(tx: Executor, chain: string, rows: NewActivityRow[], cache: HeadCache | undefined, batch: WriteBatch | undefined): Promise<void> {
+  // Locks and reads the head (creating the chain on its first event), after a pending batch's writes.
+  const carried = batch?.carry();
+  const result = await tx.execute(sql`
+    with ${withParts(carried)}head as (
+      insert into activity_chain_heads (chain, seq, hash) select ${chain}, 0, ${GENESIS_HASH} where ${carried?.after ?? sql`true`}
+      on conflict (chain) do update set chain = excluded.chain
+      returning seq, hash
+    )
+    select ${readBack(carried)}(select seq from head) as seq, (select hash from head) as hash`);
+  const row = rowsOf<Record<string, unknown>>(result)[0];
+  await batch?.received(row);
+  const head: Head = { seq: Number(row?.seq), hash: String(row?.hash) };
+  const sealed = seal(chain, head, rows);
   // We hold the head's lock: the conditional move cannot miss.
-  if (!(await moveHeadAndInsert(tx, chain, head!, sealed))) throw new Error(`activity chain ${chain}: head moved while locked`);
+  if (!(await moveHeadAndInsert(tx, chain, head, sealed))) throw new Error(`activity chain ${chain}: head moved while locked`);
   remember(cache, chain, { seq: sealed.at(-1)!.seq, hash: sealed.at(-1)!.hash });
 }
 

@@ -27,6 +27,11 @@ export async function updateUser(db: Executor, id: string, patch: Partial<typeof
   return row;
 }
 
+/** `updateUser` for a write batch. */
+export function updateUserStatement(db: Executor, id: string, patch: Partial<typeof users.$inferInsert>) {
+  return db.update(users).set(patch).where(eq(users.id, id)).returning({ id: users.id });
+}
+
 export async function insertSession(db: Executor, row: typeof sessions.$inferInsert): Promise<void> {
   await db.insert(sessions).values(row);
 }

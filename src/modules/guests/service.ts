@@ -7,7 +7,7 @@ import { checkPasswordPolicy, hashPassword, verifyPassword } from '../auth/passw
 import * as authRepo from '../auth/repo.js';
 import { issueSession } from '../auth/sessions.js';
 import { removeAllDevices } from '../mfa/repo.js';
-import { acceptProvisionedInvitations, createInvitations, expireUnusedTemporaryPasswords, resendRow, assertBatchSize } from '../invitations/service.js';
+import { acceptProvisionedInvitations, createInvitations, expireUnusedTemporaryPasswords, resendRow, assertBatchSize, invitationTransaction } from '../invitations/service.js';
 import * as invitationsRepo from '../invitations/repo.js';
 import { enforce, loadActor } from '../members/actor.js';
 import { allowed, type PartnerRole, type TargetMember } from '../members/policy.js';
@@ -34,7 +34,7 @@ export async function listPartners(ctx: Ctx, workspaceId: string) {
  * different email domains (Cerby): a partner is an outside company.
  */
 export async function createPartner(ctx: Ctx, workspaceId: string, input: { name: string; guestAdminEmail: string }) {
-  return ctx.db.transaction(async (tx) => {
+  return invitationTransaction(ctx, async (tx) => {
     const { actor, workspace } = await loadActor(tx, ctx, workspaceId);
     enforce(canManagePartners(actor));
     const host = (await authRepo.findUserById(tx, actor.userId))!;
@@ -87,7 +87,7 @@ function targetOf(m: membersRepo.MemberRow): TargetMember {
 
 export async function invitePartnerGuests(ctx: Ctx, workspaceId: string, partnerId: string, input: { emails: string[]; partnerRole: PartnerRole }) {
   assertBatchSize(ctx, input.emails.length);
-  return ctx.db.transaction(async (tx) => {
+  return invitationTransaction(ctx, async (tx) => {
     const { actor, workspace } = await loadActor(tx, ctx, workspaceId);
     if (!(await repo.findActivePartner(tx, workspaceId, partnerId))) throw new DomainError('not_found', 'Local partner not found');
     enforce(canInviteToPartner(actor, partnerId, input.partnerRole));

@@ -1,7 +1,8 @@
 import { aliasedTable, and, desc, eq, gt, ilike, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import { rowsOf, type Executor } from '../../db/client.js';
 import { asInserted, UNNEST_FROM_ROWS, unnestRows } from '../../db/unnest.js';
-import { invitations, supersededInvitationTokens, users, workspaces } from '../../db/schema/index.js';
+import type { WriteBatch } from '../../db/write-batch.js';
+import { invitationCounters, invitations, members, supersededInvitationTokens, users, workspaces } from '../../db/schema/index.js';
 import type { Keyset } from '../../http/pagination.js';
 
 export type InvitationRow = typeof invitations.$inferSelect;
@@ -29,6 +30,26 @@ export async function findByTokenHash(db: Executor, tokenHash: string): Promise<
   return row;
 }
 
+const inviteeMember = aliasedTable(members, 'invitee_member');
+const inviterMember = aliasedTable(members, 'inviter_member');
+
+/**
+ * Everything an acceptance by link reads, in one query: the invitation by its token hash, the
+ * signed-in user, the user's membership in its workspace (any status), and the inviter's active
+ * membership with the workspace (the inviter must still be allowed to grant the role).
+ */
+export async function findForAcceptance(db: Executor, tokenHash: string, userId: string) {
+  const [row] = await db
+    .select({ invitation: invitations, user: users, existing: inviteeMember, inviter: inviterMember, workspace: workspaces })
+    .from(invitations)
+    .innerJoin(workspaces, eq(workspaces.id, invitations.workspaceId))
+    .leftJoin(users, eq(users.id, userId))
+    .leftJoin(inviteeMember, and(eq(inviteeMember.workspaceId, invitations.workspaceId), eq(inviteeMember.userId, userId)))
+    .leftJoin(inviterMember, and(eq(inviterMember.workspaceId, invitations.workspaceId), eq(inviterMember.userId, invitations.inviterUserId), eq(inviterMember.status, 'active')))
+    .where(eq(invitations.tokenHash, tokenHash));
+  return row;
+}
+
 export async function isSupersededToken(db: Executor, tokenHash: string): Promise<boolean> {
   const [row] = await db.select({ h: supersededInvitationTokens.tokenHash }).from(supersededInvitationTokens).where(eq(supersededInvitationTokens.tokenHash, tokenHash));
   return !!row;
@@ -44,30 +65,70 @@ export interface InviteChecks {
   inviterName: string | null;
 }
 
-/** Everything a bulk invitation checks before writing, read in one round trip. */
-export async function inviteChecks(db: Executor, f: { workspaceId: string; emails: string[]; since: Date; countedUserId: string; inviterUserId: string }): Promise<InviteChecks> {
+export interface InviteChecksQuery {
+  workspaceId: string;
+  emails: string[];
+  since: Date;
+  countedUserId: string;
+  inviterUserId: string;
+}
+
+/**
+ * Everything a bulk invitation checks before writing, as one JSON value: to read on its own
+ * (`inviteChecks`) or together with the caller's membership (`loadActor`'s `alsoRead`).
+ */
+export function inviteChecksSql(f: InviteChecksQuery): SQL {
   const emails = sql`${sql.param(f.emails)}::text[]`;
-  const result = await db.execute(sql`
-    select
-      (select coalesce(json_agg(u.email), '[]'::json) from members m join users u on u.id = m.user_id
-        where m.workspace_id = ${f.workspaceId} and m.status = 'active' and u.email = any(${emails})) as members,
-      (select coalesce(json_agg(json_build_object('id', i.id, 'email', i.email, 'expiresAt', i.expires_at)), '[]'::json) from invitations i
-        where i.workspace_id = ${f.workspaceId} and i.status = 'pending' and i.email = any(${emails})) as pending,
-      c.by_workspace, c.by_inviter,
-      (select name from users where id = ${f.inviterUserId}) as inviter_name
-    from (
-      select count(*)::int as by_workspace, count(*) filter (where inviter_user_id = ${f.countedUserId})::int as by_inviter
-      from invitations where workspace_id = ${f.workspaceId} and created_at >= ${f.since.toISOString()}::timestamptz
-    ) c`);
-  type Raw = { members: string[] | string; pending: { id: string; email: string; expiresAt: string }[] | string; by_workspace: number | string; by_inviter: number | string; inviter_name: string | null };
-  const row = rowsOf<Raw>(result)[0]!;
-  const json = <T>(v: T | string): T => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
+  return sql`(select json_build_object(
+      'members', (select coalesce(json_agg(u.email), '[]'::json) from members m join users u on u.id = m.user_id
+        where m.workspace_id = ${f.workspaceId} and m.status = 'active' and u.email = any(${emails})),
+      'pending', (select coalesce(json_agg(json_build_object('id', i.id, 'email', i.email, 'expiresAt', i.expires_at)), '[]'::json) from invitations i
+        where i.workspace_id = ${f.workspaceId} and i.status = 'pending' and i.email = any(${emails})),
+      'byWorkspace', coalesce(sum(c.created), 0),
+      'byInviter', coalesce(sum(c.created) filter (where c.inviter_user_id = ${f.countedUserId}), 0),
+      'inviterName', (select name from users where id = ${f.inviterUserId}))
+    from invitation_counters c where c.workspace_id = ${f.workspaceId} and c.minute > ${f.since.toISOString()}::timestamptz)`;
+}
+
+/** The value of `inviteChecksSql`, as either driver returns it. */
+export function parseInviteChecks(value: unknown): InviteChecks {
+  type Raw = { members: string[]; pending: { id: string; email: string; expiresAt: string }[]; byWorkspace: number | string; byInviter: number | string; inviterName: string | null };
+  const raw = (typeof value === 'string' ? JSON.parse(value) : value) as Raw;
   return {
-    members: new Set(json(row.members)),
-    pending: json(row.pending).map((p) => ({ id: p.id, email: p.email, expiresAt: new Date(p.expiresAt) })),
-    counts: { byWorkspace: Number(row.by_workspace), byInviter: Number(row.by_inviter) },
-    inviterName: row.inviter_name,
+    members: new Set(raw.members),
+    pending: raw.pending.map((p) => ({ id: p.id, email: p.email, expiresAt: new Date(p.expiresAt) })),
+    counts: { byWorkspace: Number(raw.byWorkspace), byInviter: Number(raw.byInviter) },
+    inviterName: raw.inviterName,
   };
+}
+
+export async function inviteChecks(db: Executor, f: InviteChecksQuery): Promise<InviteChecks> {
+  const result = await db.execute(sql`select ${inviteChecksSql(f)} as checks`);
+  return parseInviteChecks(rowsOf<{ checks: unknown }>(result)[0]!.checks);
+}
+
+/**
+ * Adds `created` invitations to this minute's counter of the workspace and inviter, and prunes
+ * the workspace's counters older than `pruneBefore`, with the use case's other writes.
+ */
+export function countCreated(db: Executor, batch: WriteBatch, f: { workspaceId: string; inviterUserId: string; now: Date; created: number; pruneBefore: Date }): void {
+  if (f.created === 0) return;
+  const minute = new Date(Math.floor(f.now.getTime() / 60_000) * 60_000);
+  batch.add(
+    'invitation_counter',
+    db
+      .insert(invitationCounters)
+      .values({ workspaceId: f.workspaceId, inviterUserId: f.inviterUserId, minute, created: f.created })
+      .onConflictDoUpdate({ target: [invitationCounters.workspaceId, invitationCounters.inviterUserId, invitationCounters.minute], set: { created: sql`${invitationCounters.created} + excluded.created` } })
+      .returning({ minute: invitationCounters.minute }),
+  );
+  batch.add(
+    'invitation_counter_prune',
+    db
+      .delete(invitationCounters)
+      .where(and(eq(invitationCounters.workspaceId, f.workspaceId), lt(invitationCounters.minute, f.pruneBefore)))
+      .returning({ minute: invitationCounters.minute }),
+  );
 }
 
 /** Writes the derived `expired` state for rows whose time ran out. */
@@ -79,30 +140,33 @@ export async function materialiseExpired(db: Executor, workspaceId: string, ids:
     .where(and(eq(invitations.workspaceId, workspaceId), inArray(invitations.id, ids), eq(invitations.status, 'pending'), lte(invitations.expiresAt, now)));
 }
 
+/** The unique index that allows one pending invitation per address and workspace. */
+export const ONE_PENDING_CONSTRAINT = 'invitations_one_pending_uq';
+
 /**
- * Inserts; a row that collides with a pending one (a concurrent invite) is left out. Rows are
- * written in email order, so two bulk invites sharing addresses lock them in the same order and
- * one waits for the other instead of deadlocking (test/concurrency/invites.test.ts). Returned in input order.
+ * Adds the insert to the use case's batch and returns the rows as stored. Rows are written in
+ * email order, so two bulk invites sharing addresses lock them in the same order and one waits
+ * for the other instead of deadlocking (test/concurrency/invites.test.ts). A row colliding with a
+ * pending one (a concurrent invite of the same address) fails the statement with a unique
+ * violation of ONE_PENDING_CONSTRAINT: the caller retries, and then sees that invitation.
  */
-export async function insertMany(db: Executor, rows: NewInvitationRow[]): Promise<InvitationRow[]> {
+export function insertMany(db: Executor, rows: NewInvitationRow[], batch: WriteBatch): InvitationRow[] {
   if (rows.length === 0) return [];
   const sorted = [...rows].sort((a, b) => (a.email < b.email ? -1 : a.email > b.email ? 1 : 0));
   // One statement for any batch size (unnest inserts in array order, so the email order holds);
   // plain VALUES for a few rows, which PostgreSQL plans faster.
-  const insert = (sorted.length <= UNNEST_FROM_ROWS ? db.insert(invitations).values(sorted) : db.insert(invitations).select(unnestRows(invitations, sorted))).onConflictDoNothing();
-  const stored = rows.map((r) => asInserted(invitations, r));
-  if (stored.every((r) => r !== null)) {
-    // Every stored value is known already: read back only which rows went in.
-    const ids = new Set((await insert.returning({ id: invitations.id })).map((r) => r.id));
-    return stored.filter((r) => ids.has(r.id));
-  }
-  const byId = new Map((await insert.returning()).map((row) => [row.id, row]));
-  return rows.flatMap((r) => byId.get(r.id!) ?? []);
+  const insert = sorted.length <= UNNEST_FROM_ROWS ? db.insert(invitations).values(sorted) : db.insert(invitations).select(unnestRows(invitations, sorted));
+  batch.add('invitations', insert.returning({ id: invitations.id }));
+  return rows.map((r) => {
+    const stored = asInserted(invitations, r);
+    if (!stored) throw new Error('invitations: every stored column must be known at insert time');
+    return stored;
+  });
 }
 
-/** The single guarded statement that makes acceptance happen at most once. */
-export async function markAccepted(db: Executor, id: string, expectedTokenHash: string | null, userId: string, now: Date): Promise<InvitationRow | undefined> {
-  const [row] = await db
+/** The single guarded statement that makes acceptance happen at most once (for a write batch: returns the id when it matched). */
+export function markAcceptedStatement(db: Executor, id: string, expectedTokenHash: string | null, userId: string, now: Date) {
+  return db
     .update(invitations)
     .set({ status: 'accepted', acceptedByUserId: userId, respondedAt: now, updatedAt: now })
     .where(
@@ -113,8 +177,7 @@ export async function markAccepted(db: Executor, id: string, expectedTokenHash: 
         ...(expectedTokenHash ? [eq(invitations.tokenHash, expectedTokenHash)] : []),
       ),
     )
-    .returning();
-  return row;
+    .returning({ id: invitations.id });
 }
 
 export async function markDeclined(db: Executor, id: string, now: Date): Promise<InvitationRow | undefined> {

@@ -1,6 +1,8 @@
 import type { Ctx } from '../../app/deps.js';
 import { DAY, HOUR } from '../../app/context.js';
-import type { Executor } from '../../db/client.js';
+import type { Executor, Tx } from '../../db/client.js';
+import { retryOnUniqueViolation } from '../../db/errors.js';
+import { WriteBatch } from '../../db/write-batch.js';
 import { DomainError } from '../../http/errors.js';
 import { decodeCursor, pageOf } from '../../http/pagination.js';
 import { deriveToken, hashToken, randomToken } from '../../lib/crypto.js';
@@ -80,12 +82,15 @@ export const TEMP_PASSWORD_HOURS = 48;
  */
 export async function inviteMembers(ctx: Ctx, workspaceId: string, input: InviteInput) {
   assertBatchSize(ctx, input.emails.length);
-  return ctx.db.transaction(async (tx) => {
-    const { actor, workspace } = await loadActor(tx, ctx, workspaceId);
+  const addresses = parseAddresses(input.emails);
+  return invitationTransaction(ctx, async (tx) => {
+    // The caller's standing and the invitation pre-checks, in one round trip.
+    const checksQuery = { workspaceId, emails: validAddresses(addresses), since: new Date(ctx.clock.now().getTime() - HOUR), countedUserId: ctx.userId!, inviterUserId: ctx.userId! };
+    const { actor, workspace, also } = await loadActor(tx, ctx, workspaceId, { alsoRead: repo.inviteChecksSql(checksQuery) });
     enforce(canInvite(actor, input.role, rulesOf(workspace)));
     // Partner guests are invited by admins here, or by the partner's Guest Admins on the partner's routes.
     if (input.localPartnerId !== undefined && !isAdminRole(actor.role)) throw new DomainError('forbidden', 'Only admins add guests to a local partner here');
-    return createInvitations(tx, ctx, actor, workspace, input);
+    return createInvitations(tx, ctx, actor, workspace, input, { addresses, checks: repo.parseInviteChecks(also) });
   });
 }
 
@@ -98,8 +103,28 @@ export function inviteGuests(ctx: Ctx, workspaceId: string, input: { emails: str
   return inviteMembers(ctx, workspaceId, { ...input, role: 'guest' });
 }
 
+/**
+ * The transaction of a use case that creates invitations: run again when a concurrent request
+ * invited one of the same addresses first (the next run sees that invitation and skips the
+ * address as already pending).
+ */
+export function invitationTransaction<T>(ctx: Ctx, run: (tx: Tx) => Promise<T>): Promise<T> {
+  return retryOnUniqueViolation(repo.ONE_PENDING_CONSTRAINT, () => ctx.db.transaction(run));
+}
+
 export function assertBatchSize(ctx: Ctx, n: number): void {
   if (n > ctx.config.BULK_INVITE_MAX) throw new DomainError('validation_failed', `At most ${ctx.config.BULK_INVITE_MAX} addresses per request`);
+}
+
+type ParsedAddress = { raw: string; parsed: ReturnType<typeof parseEmail> };
+
+function parseAddresses(emails: string[]): ParsedAddress[] {
+  return emails.map((raw) => ({ raw, parsed: parseEmail(raw) }));
+}
+
+/** The distinct normalised valid addresses: what the pre-checks look up. */
+function validAddresses(addresses: ParsedAddress[]): string[] {
+  return [...new Set(addresses.flatMap((a) => (a.parsed.ok ? [a.parsed.email] : [])))];
 }
 
 /**
@@ -108,7 +133,15 @@ export function assertBatchSize(ctx: Ctx, n: number): void {
  * the company's own domains are refused, invitations last 3 days, and a person with no account
  * gets one at once, with a temporary password sent in the mail (Cerby).
  */
-export async function createInvitations(tx: Executor, ctx: Ctx, actor: Actor, workspace: WorkspaceRow, input: InviteInput) {
+export async function createInvitations(
+  tx: Executor,
+  ctx: Ctx,
+  actor: Actor,
+  workspace: WorkspaceRow,
+  input: InviteInput,
+  /** Already parsed, and pre-checked (`inviteChecksSql` on the valid addresses) by the caller. */
+  prepared?: { addresses: ParsedAddress[]; checks: repo.InviteChecks },
+) {
   const workspaceId = workspace.id;
   const rules = rulesOf(workspace);
   const guest = input.role === 'guest';
@@ -124,8 +157,7 @@ export async function createInvitations(tx: Executor, ctx: Ctx, actor: Actor, wo
   const candidates = new Map<string, string>(); // normalised → as typed
   const allowedDomains = new Set(workspace.allowedEmailDomains);
   const companyDomains = new Set(guest ? workspace.companyDomains : []);
-  for (const raw of input.emails) {
-    const parsed = parseEmail(raw);
+  for (const { raw, parsed } of prepared?.addresses ?? parseAddresses(input.emails)) {
     if (!parsed.ok) skipped.push({ email: raw.trim().slice(0, 320), reason: 'invalid' });
     else if (candidates.has(parsed.email)) skipped.push({ email: raw.trim(), reason: 'duplicate' });
     else if (companyDomains.has(emailDomain(parsed.email))) skipped.push({ email: raw.trim(), reason: 'company_domain' });
@@ -134,7 +166,7 @@ export async function createInvitations(tx: Executor, ctx: Ctx, actor: Actor, wo
   }
 
   const emails = [...candidates.keys()];
-  const checks = await repo.inviteChecks(tx, { workspaceId, emails, since: new Date(now.getTime() - HOUR), countedUserId: ctx.userId!, inviterUserId: actor.userId });
+  const checks = prepared?.checks ?? (await repo.inviteChecks(tx, { workspaceId, emails, since: new Date(now.getTime() - HOUR), countedUserId: ctx.userId!, inviterUserId: actor.userId }));
   const members = checks.members;
   const pending = checks.pending.filter((p) => !members.has(p.email));
   const stillPending = new Set(pending.filter((p) => p.expiresAt > now).map((p) => p.email));
@@ -172,25 +204,28 @@ export async function createInvitations(tx: Executor, ctx: Ctx, actor: Actor, wo
     };
   });
   if (guest) await provisionGuestAccounts(tx, ctx, rows);
-  const created = await repo.insertMany(tx, rows);
-  if (created.length < rows.length) {
-    // Another request invited some of these addresses between our read and our insert.
-    const createdEmails = new Set(created.map((c) => c.email));
-    for (const r of rows) if (!createdEmails.has(r.email)) skipped.push({ email: r.emailDisplay, reason: 'already_pending' });
-  }
-  await enqueue(tx, ctx, created.map((c) => ({ kind: 'email.invitation' as const, payload: { invitationId: c.id, nonce: c.tokenNonce } })));
-  await recordActivity(tx, ctx, [
-    ...created.map((c): ActivityInput => ({
-      type: 'invitation.created',
-      workspaceId,
-      subjectType: 'invitation',
-      subjectId: c.id,
-      data: { email: c.email, role: c.role, locationIds, ...(c.localPartnerId ? { localPartnerId: c.localPartnerId, partnerRole: c.partnerRole } : {}) },
-    })),
-    ...created
-      .filter((c) => c.provisionedUserId)
-      .map((c): ActivityInput => ({ type: 'auth.temporary_password_issued', workspaceId, targetUserId: c.provisionedUserId, subjectType: 'invitation', subjectId: c.id, data: { email: c.email } })),
-  ]);
+  // The invitations, their emails and their activity go to the database in one statement.
+  const batch = new WriteBatch();
+  const created = repo.insertMany(tx, rows, batch);
+  repo.countCreated(tx, batch, { workspaceId, inviterUserId: ctx.userId!, now, created: created.length, pruneBefore: new Date(now.getTime() - HOUR) });
+  await enqueue(tx, ctx, created.map((c) => ({ kind: 'email.invitation' as const, payload: { invitationId: c.id, nonce: c.tokenNonce } })), batch);
+  await recordActivity(
+    tx,
+    ctx,
+    [
+      ...created.map((c): ActivityInput => ({
+        type: 'invitation.created',
+        workspaceId,
+        subjectType: 'invitation',
+        subjectId: c.id,
+        data: { email: c.email, role: c.role, locationIds, ...(c.localPartnerId ? { localPartnerId: c.localPartnerId, partnerRole: c.partnerRole } : {}) },
+      })),
+      ...created
+        .filter((c) => c.provisionedUserId)
+        .map((c): ActivityInput => ({ type: 'auth.temporary_password_issued', workspaceId, targetUserId: c.provisionedUserId, subjectType: 'invitation', subjectId: c.id, data: { email: c.email } })),
+    ],
+    batch,
+  );
   const inviterName = checks.inviterName;
   return { created: created.map((c) => presentInvitation(c, inviterName, actor, rules, ctx)), skipped };
 }
@@ -339,19 +374,28 @@ export async function revokeInvitation(ctx: Ctx, workspaceId: string, id: string
 }
 
 /**
- * Resolves a link: unknown → 404 (same body for any token), known but unusable → 410 with why.
+ * Resolves a link with `find` (by the token's hash): unknown → 404 (same body for any token),
+ * known but unusable → 410 with why.
  */
-async function resolveToken(db: Executor, token: string, now: Date): Promise<repo.InvitationRow> {
+async function resolveLink<T extends { invitation: repo.InvitationRow }>(db: Executor, token: string, now: Date, find: (tokenHash: string) => Promise<T | undefined>): Promise<T> {
   if (token.length < 20 || token.length > 200) throw new DomainError('invitation_not_found');
   const tokenHash = hashToken(token);
-  const row = await repo.findByTokenHash(db, tokenHash);
-  if (!row) {
+  const found = await find(tokenHash);
+  if (!found) {
     if (await repo.isSupersededToken(db, tokenHash)) throw new DomainError('invitation_replaced');
     throw new DomainError('invitation_not_found');
   }
-  const gone = goneCode(effectiveStatus(row, now));
+  const gone = goneCode(effectiveStatus(found.invitation, now));
   if (gone) throw new DomainError(gone);
-  return row;
+  return found;
+}
+
+async function resolveToken(db: Executor, token: string, now: Date): Promise<repo.InvitationRow> {
+  const found = await resolveLink(db, token, now, async (tokenHash) => {
+    const invitation = await repo.findByTokenHash(db, tokenHash);
+    return invitation && { invitation };
+  });
+  return found.invitation;
 }
 
 function maskEmail(email: string): string {
@@ -406,44 +450,60 @@ async function inviterStillMayGrant(tx: Executor, inviter: Actor, workspace: Wor
 
 type AcceptOutcome = { kind: 'joined'; memberId: string; workspaceId: string } | { kind: 'already_member'; workspaceId: string };
 
+/** What acceptance reads besides the invitation: the invitee's membership and the inviter's standing. */
+interface AcceptanceMemberships {
+  existing: membersRepo.MemberRow | undefined;
+  inviter: { member: membersRepo.MemberRow; workspace: WorkspaceRow } | undefined;
+}
+
 /**
  * The heart of acceptance, shared by every path (link, inbox, newcomer sign-up). Re-checks that
  * the inviter may still grant the role, then flips the invitation with one guarded statement so
- * that of any number of concurrent calls exactly one creates the membership.
+ * that of any number of concurrent calls exactly one creates the membership. The flip, the
+ * membership, the verified address and the activity go to the database as one statement.
  */
-async function acceptRow(tx: Executor, ctx: Ctx, row: repo.InvitationRow, user: authRepo.UserRow, expectedTokenHash: string | null): Promise<AcceptOutcome> {
+async function acceptRow(tx: Executor, ctx: Ctx, row: repo.InvitationRow, user: authRepo.UserRow, expectedTokenHash: string | null, known?: AcceptanceMemberships): Promise<AcceptOutcome> {
   const now = ctx.clock.now();
   const workspaceId = row.workspaceId;
-  const { existing, inviter } = await membersRepo.findAcceptanceMemberships(tx, workspaceId, user.id, row.inviterUserId);
+  const { existing, inviter } = known ?? (await membersRepo.findAcceptanceMemberships(tx, workspaceId, user.id, row.inviterUserId));
+  const batch = new WriteBatch();
+  batch.add('accepted', repo.markAcceptedStatement(tx, row.id, expectedTokenHash, user.id, now), { readBack: true });
+  batch.expect('accepted', () => preciseFailure(tx, row.id, now));
+  const userCtx = { ...ctx, userId: user.id };
   if (existing?.status === 'active') {
-    const closed = await repo.markAccepted(tx, row.id, expectedTokenHash, user.id, now);
-    if (!closed) throw await preciseFailure(tx, row.id, now);
-    await recordActivity(tx, { ...ctx, userId: user.id }, [{ type: 'invitation.accepted', workspaceId, subjectType: 'invitation', subjectId: row.id, data: { email: row.email, alreadyMember: true } }]);
+    await recordActivity(tx, userCtx, [{ type: 'invitation.accepted', workspaceId, subjectType: 'invitation', subjectId: row.id, data: { email: row.email, alreadyMember: true } }], batch);
     return { kind: 'already_member', workspaceId };
   }
   if (!inviter || !(await inviterStillMayGrant(tx, actorOf(inviter.member), inviter.workspace, row))) {
     throw new DomainError('inviter_not_permitted', 'Ask an administrator of the workspace to send you a new invitation');
   }
-  const accepted = await repo.markAccepted(tx, row.id, expectedTokenHash, user.id, now);
-  if (!accepted) throw await preciseFailure(tx, row.id, now);
   const role = row.role as InvitableRole;
   const fields = { role, type: memberTypeForRole(role), invitedByUserId: row.inviterUserId, localPartnerId: row.localPartnerId, partnerRole: row.partnerRole, updatedAt: now };
-  const member = existing
-    ? await membersRepo.reactivateMember(tx, workspaceId, existing.id, fields)
-    : await membersRepo.insertMember(tx, { id: ctx.random.uuid(), workspaceId, userId: user.id, status: 'active', createdAt: now, ...fields });
-  if (!member) throw new DomainError('already_member');
+  const memberId = existing?.id ?? ctx.random.uuid();
+  batch.add(
+    'member',
+    existing
+      ? membersRepo.reactivateMemberStatement(tx, workspaceId, existing.id, fields)
+      : membersRepo.insertMemberStatement(tx, { id: memberId, workspaceId, userId: user.id, status: 'active', createdAt: now, ...fields }),
+    { readBack: true },
+  );
+  batch.expect('member', () => new DomainError('already_member'));
+  // The link was delivered to this address: accepting with it proves the address.
+  if (expectedTokenHash && !user.emailVerifiedAt) batch.add('verified', authRepo.updateUserStatement(tx, user.id, { emailVerifiedAt: now, updatedAt: now }));
+  await recordActivity(
+    tx,
+    userCtx,
+    [
+      { type: 'invitation.accepted', workspaceId, subjectType: 'invitation', subjectId: row.id, data: { email: row.email, role } },
+      { type: 'member.joined', workspaceId, targetUserId: user.id, subjectType: 'member', subjectId: memberId, data: { role, via: 'invitation', invitationId: row.id } },
+    ],
+    batch,
+  );
   if (roleTakesLocations(role) && row.locationIds.length) {
     const live = new Set((await listLocations(tx, workspaceId)).map((l) => l.id));
-    await membersRepo.setMemberLocations(tx, workspaceId, member.id, row.locationIds.filter((id) => live.has(id)));
+    await membersRepo.setMemberLocations(tx, workspaceId, memberId, row.locationIds.filter((id) => live.has(id)));
   }
-  // The link was delivered to this address: accepting with it proves the address.
-  if (expectedTokenHash && !user.emailVerifiedAt) await authRepo.updateUser(tx, user.id, { emailVerifiedAt: now, updatedAt: now });
-  const events: ActivityInput[] = [
-    { type: 'invitation.accepted', workspaceId, subjectType: 'invitation', subjectId: row.id, data: { email: row.email, role } },
-    { type: 'member.joined', workspaceId, targetUserId: user.id, subjectType: 'member', subjectId: member.id, data: { role, via: 'invitation', invitationId: row.id } },
-  ];
-  await recordActivity(tx, { ...ctx, userId: user.id }, events);
-  return { kind: 'joined', memberId: member.id, workspaceId };
+  return { kind: 'joined', memberId, workspaceId };
 }
 
 function outcomeOrThrow(outcome: AcceptOutcome) {
@@ -456,11 +516,12 @@ function outcomeOrThrow(outcome: AcceptOutcome) {
 /** Signed-in acceptance by link: the normalised emails must be equal. */
 export async function acceptInvitation(ctx: Ctx, token: string) {
   const outcome = await ctx.db.transaction(async (tx) => {
-    const row = await resolveToken(tx, token, ctx.clock.now());
-    const user = await authRepo.findUserById(tx, ctx.userId!);
+    const found = await resolveLink(tx, token, ctx.clock.now(), (tokenHash) => repo.findForAcceptance(tx, tokenHash, ctx.userId!));
+    const { invitation, user } = found;
     if (!user) throw new DomainError('unauthenticated');
-    if (user.email !== row.email) throw new DomainError('email_mismatch', 'Sign in with the address the invitation was sent to');
-    return acceptRow(tx, ctx, row, user, row.tokenHash);
+    if (user.email !== invitation.email) throw new DomainError('email_mismatch', 'Sign in with the address the invitation was sent to');
+    const inviter = found.inviter ? { member: found.inviter, workspace: found.workspace } : undefined;
+    return acceptRow(tx, ctx, invitation, user, invitation.tokenHash, { existing: found.existing ?? undefined, inviter });
   });
   return outcomeOrThrow(outcome);
 }

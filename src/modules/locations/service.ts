@@ -1,4 +1,5 @@
 import type { Ctx } from '../../app/deps.js';
+import { isUniqueViolation } from '../../db/errors.js';
 import { DomainError } from '../../http/errors.js';
 import { recordActivity } from '../activity/record.js';
 import { enforce, loadActor } from '../members/actor.js';
@@ -29,7 +30,7 @@ export async function renameLocation(ctx: Ctx, workspaceId: string, id: string, 
     const before = await repo.findLocation(tx, workspaceId, id);
     if (!before) throw new DomainError('not_found', 'Location not found');
     const row = await tx.transaction(async (sp) => repo.renameLocation(sp, workspaceId, id, input.name)).catch((err: unknown) => {
-      if ((err as { cause?: { code?: string } }).cause?.code === '23505' || (err as { code?: string }).code === '23505') throw new DomainError('location_name_taken');
+      if (isUniqueViolation(err)) throw new DomainError('location_name_taken');
       throw err;
     });
     await recordActivity(tx, ctx, [{ type: 'location.renamed', workspaceId, subjectType: 'location', subjectId: id, data: { from: before.name, to: input.name } }]);

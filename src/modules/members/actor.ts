@@ -1,3 +1,4 @@
+import type { SQL } from 'drizzle-orm';
 import type { Ctx } from '../../app/deps.js';
 import type { Executor } from '../../db/client.js';
 import { DomainError } from '../../http/errors.js';
@@ -41,16 +42,17 @@ export async function pendingRequirements(db: Executor, workspace: WorkspaceRow,
  * Unless `gates: false`, a member with pending requirements (terms, MFA) is refused with the
  * precise code, server-side, whatever the client shows.
  */
-export async function loadActor(db: Executor, ctx: Ctx, workspaceId: string, opts: { gates?: boolean } = {}): Promise<ActorInWorkspace & { member: MemberRow }> {
+export async function loadActor(db: Executor, ctx: Ctx, workspaceId: string, opts: { gates?: boolean; alsoRead?: SQL } = {}): Promise<ActorInWorkspace & { member: MemberRow; also: unknown }> {
   if (!ctx.userId) throw new DomainError('unauthenticated');
-  const row = await findActiveMembership(db, workspaceId, ctx.userId);
+  // `alsoRead`: what the use case reads next, in the same round trip (its value is in `also`).
+  const row = await findActiveMembership(db, workspaceId, ctx.userId, opts.alsoRead);
   if (!row) throw new DomainError('not_found', 'Workspace not found');
   if (opts.gates !== false && (row.workspace.tosVersion > 0 || row.workspace.mfaRequirement !== 'off')) {
     const pending = await pendingRequirements(db, row.workspace, row.member);
     if (pending.includes('terms')) throw new DomainError('tos_acceptance_required');
     if (pending.includes('mfa')) throw new DomainError('mfa_enrolment_required');
   }
-  return { actor: actorOf(row.member), workspace: row.workspace, member: row.member };
+  return { actor: actorOf(row.member), workspace: row.workspace, member: row.member, also: row.also };
 }
 
 /** Throws the policy's denial, if any. */

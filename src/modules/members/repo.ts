@@ -6,9 +6,10 @@ import type { Keyset } from '../../http/pagination.js';
 export type MemberRow = typeof members.$inferSelect;
 
 /** The caller's active membership and the workspace's rules, in one query. */
-export async function findActiveMembership(db: Executor, workspaceId: string, userId: string) {
+/** The user's active membership with its workspace; `also`, an expression of the caller's, is read in the same query. */
+export async function findActiveMembership(db: Executor, workspaceId: string, userId: string, also: SQL = sql`null`) {
   const [row] = await db
-    .select({ member: members, workspace: workspaces })
+    .select({ member: members, workspace: workspaces, also: sql<unknown>`${also}` })
     .from(members)
     .innerJoin(workspaces, eq(workspaces.id, members.workspaceId))
     .where(and(eq(members.workspaceId, workspaceId), eq(members.userId, userId), eq(members.status, 'active')));
@@ -43,19 +44,26 @@ export async function findMemberByUser(db: Executor, workspaceId: string, userId
   return row;
 }
 
+/** Inserts unless the user already has a membership in the workspace (any status). */
+const insertMemberQuery = (db: Executor, row: typeof members.$inferInsert) => db.insert(members).values(row).onConflictDoNothing({ target: [members.workspaceId, members.userId] });
+
 export async function insertMember(db: Executor, row: typeof members.$inferInsert): Promise<MemberRow | undefined> {
-  const [created] = await db.insert(members).values(row).onConflictDoNothing({ target: [members.workspaceId, members.userId] }).returning();
+  const [created] = await insertMemberQuery(db, row).returning();
   return created;
 }
 
-/** Re-activates a removed membership (a re-invited person comes back with the new role). */
-export async function reactivateMember(db: Executor, workspaceId: string, memberId: string, patch: Partial<typeof members.$inferInsert>): Promise<MemberRow | undefined> {
-  const [row] = await db
+/** `insertMember` for a write batch: returns the id when the row went in. */
+export function insertMemberStatement(db: Executor, row: typeof members.$inferInsert) {
+  return insertMemberQuery(db, row).returning({ id: members.id });
+}
+
+/** Re-activates a removed membership (a re-invited person comes back with the new role); for a write batch, returns the id. */
+export function reactivateMemberStatement(db: Executor, workspaceId: string, memberId: string, patch: Partial<typeof members.$inferInsert>) {
+  return db
     .update(members)
     .set({ ...patch, status: 'active', removedAt: null })
     .where(and(eq(members.workspaceId, workspaceId), eq(members.id, memberId), eq(members.status, 'removed')))
-    .returning();
-  return row;
+    .returning({ id: members.id });
 }
 
 export async function updateMember(db: Executor, workspaceId: string, memberId: string, patch: Partial<typeof members.$inferInsert>): Promise<MemberRow | undefined> {
