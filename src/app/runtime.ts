@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
+import { startAutoAnalyze } from '../db/auto-analyze.js';
 import { openDatabase, runMigrations, type Database } from '../db/client.js';
 import type { Config } from './config.js';
 import { loadKeys, type Keys } from './keys.js';
@@ -34,7 +35,7 @@ export interface Runtime {
 }
 
 /** Opens the configured database (PGlite in the data dir, or PostgreSQL) and applies migrations. */
-export async function openRuntime(config: Config, opts: { migrate?: boolean } = {}): Promise<Runtime> {
+export async function openRuntime(config: Config, opts: { migrate?: boolean; /** A long-running server: maintain the embedded database. */ serve?: boolean } = {}): Promise<Runtime> {
   const log = pino({ level: config.LOG_LEVEL });
   if (!config.DATABASE_URL) mkdirSync(config.GATEHOUSE_DATA_DIR, { recursive: true });
   const unlock = config.DATABASE_URL ? () => {} : lockDataDir(config.GATEHOUSE_DATA_DIR);
@@ -46,10 +47,13 @@ export async function openRuntime(config: Config, opts: { migrate?: boolean } = 
       log.debug({ ms: Date.now() - started, db: database.kind }, 'migrations applied');
     }
     const keys = loadKeys({ secretKey: config.GATEHOUSE_SECRET_KEY, dataDir: config.GATEHOUSE_DATA_DIR });
+    // The embedded database has no autovacuum: keep its planner statistics fresh ourselves.
+    const analyzer = database.kind === 'pglite' && opts.serve ? startAutoAnalyze(database.db, { onError: (err) => log.warn({ err }, 'auto-analyze failed') }) : null;
     return {
       database,
       keys,
       async close() {
+        await analyzer?.stop();
         await database.close();
         unlock();
       },

@@ -4,7 +4,7 @@ import { openRuntime } from './runtime.js';
 
 /** `gatehouse serve`: migrate, listen, run the outbox worker, drain on SIGTERM/SIGINT. */
 export async function serve(config: Config): Promise<void> {
-  const runtime = await openRuntime(config);
+  const runtime = await openRuntime(config, { serve: true });
   const { app, worker, mailer } = await buildApp({ config, db: runtime.database.db, keys: runtime.keys });
   await app.listen({ host: config.HOST, port: config.PORT });
   if (config.RUN_WORKER) worker.start();

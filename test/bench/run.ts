@@ -33,6 +33,7 @@ import pg from 'pg';
 import { buildApp } from '../../src/app/build-app.js';
 import { testConfig } from '../../src/app/config.js';
 import { deriveKeys } from '../../src/app/keys.js';
+import { startAutoAnalyze } from '../../src/db/auto-analyze.js';
 import { openDatabase, rowsOf, runMigrations, type Database } from '../../src/db/client.js';
 import { deriveToken } from '../../src/lib/crypto.js';
 import { INVITATION_TOKEN_PURPOSE } from '../../src/modules/invitations/emails.js';
@@ -236,11 +237,14 @@ async function openBench(kind: string, opts: { dataDir: string; databaseUrl?: st
     if (fs === 'tmpfs') console.warn(`warning: ${dir} is on tmpfs (RAM): commits are not written to disk`);
     const database = await openDatabase({ dataDir: dir });
     countPgliteStatements(database);
+    // As `gatehouse serve` does on the embedded database (src/app/runtime.ts).
+    const analyzer = startAutoAnalyze(database.db);
     const version = rowsOf<{ server_version: string }>(await database.db.execute(sql`show server_version`))[0]?.server_version;
     return {
       database,
       info: { storage: 'data folder (temporary)', fs, version },
       async close() {
+        await analyzer.stop();
         await database.close();
         const dbBytes = dirBytes(dir);
         remove();

@@ -16,7 +16,8 @@ import { CHROMIUM, expectAccessible, launchChromium, REQUIRE_BROWSER, screenshot
  */
 const RUN = !!CHROMIUM || REQUIRE_BROWSER;
 
-describe.skipIf(!RUN)('web app in Chromium: finishing a sign-in and workspace requirements', () => {
+// A browser step on a loaded 2-core machine can take seconds: generous limits, the steps still wait for exact states.
+describe.skipIf(!RUN)('web app in Chromium: finishing a sign-in and workspace requirements', { timeout: 120_000 }, () => {
   let t: TestApp;
   let base: string;
   let clock: FlowingClock;
@@ -29,7 +30,7 @@ describe.skipIf(!RUN)('web app in Chromium: finishing a sign-in and workspace re
     const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'en-GB', timezoneId: 'UTC' });
     contexts.push(context);
     const page = await context.newPage();
-    page.setDefaultTimeout(10_000);
+    page.setDefaultTimeout(30_000);
     return page;
   }
 

@@ -74,14 +74,15 @@ export interface InviteChecksQuery {
 }
 
 /**
- * Everything a bulk invitation checks before writing, as one JSON value: to read on its own
+ * Everything a bulk invitation checks before writing, as one JSON value (the member check starts
+ * from the addresses, so it costs an index probe per address, not a walk over the members): to read on its own
  * (`inviteChecks`) or together with the caller's membership (`loadActor`'s `alsoRead`).
  */
 export function inviteChecksSql(f: InviteChecksQuery): SQL {
   const emails = sql`${sql.param(f.emails)}::text[]`;
   return sql`(select json_build_object(
-      'members', (select coalesce(json_agg(u.email), '[]'::json) from members m join users u on u.id = m.user_id
-        where m.workspace_id = ${f.workspaceId} and m.status = 'active' and u.email = any(${emails})),
+      'members', (select coalesce(json_agg(u.email), '[]'::json) from users u where u.email = any(${emails})
+        and exists (select 1 from members m where m.workspace_id = ${f.workspaceId} and m.user_id = u.id and m.status = 'active')),
       'pending', (select coalesce(json_agg(json_build_object('id', i.id, 'email', i.email, 'expiresAt', i.expires_at)), '[]'::json) from invitations i
         where i.workspace_id = ${f.workspaceId} and i.status = 'pending' and i.email = any(${emails})),
       'byWorkspace', coalesce(sum(c.created), 0),
