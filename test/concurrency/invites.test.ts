@@ -20,6 +20,22 @@ async function sqlError(t: TestApp, query: ReturnType<typeof sql>): Promise<{ co
   }
 }
 
+/**
+ * A raw transaction, left open, holding uncommitted pending invitations for `emails`: requests
+ * inviting them block on these rows until the caller commits or rolls back (and ends) `holder`.
+ */
+async function holdPendingInvitations(t: TestApp, workspaceId: string, inviterUserId: string, emails: string[]): Promise<pg.Client> {
+  const holder = new pg.Client({ connectionString: t.databaseUrl });
+  await holder.connect();
+  await holder.query('begin');
+  await holder.query(
+    `insert into invitations (id, workspace_id, email, email_display, role, type, location_ids, inviter_user_id, status, expires_at, token_hash, token_nonce, resend_count, last_sent_at, created_at, updated_at)
+     select gen_random_uuid(), $1, g, g, 'user', 'member', '{}', $2, 'pending', now() + interval '1 day', md5(random()::text || g), 'n', 0, now(), now(), now() from unnest($3::text[]) g`,
+    [workspaceId, inviterUserId, emails],
+  );
+  return holder;
+}
+
 describePg('concurrent invitations and database constraints (PostgreSQL)', () => {
   let t: TestApp;
   beforeAll(async () => {
@@ -78,15 +94,8 @@ describePg('concurrent invitations and database constraints (PostgreSQL)', () =>
     const tag = randomUUID().slice(0, 8);
     const gates = [`0000-gate-a-${tag}@example.test`, `0000-gate-b-${tag}@example.test`];
     const common = Array.from({ length: 300 }, () => uniqueEmail('overlap'));
-    const holder = new pg.Client({ connectionString: t.databaseUrl });
-    await holder.connect();
+    const holder = await holdPendingInvitations(t, ws.id, owner.id, gates);
     try {
-      await holder.query('begin');
-      await holder.query(
-        `insert into invitations (id, workspace_id, email, email_display, role, type, location_ids, inviter_user_id, status, expires_at, token_hash, token_nonce, resend_count, last_sent_at, created_at, updated_at)
-         select gen_random_uuid(), $1, g, g, 'user', 'member', '{}', $2, 'pending', now() + interval '1 day', md5(random()::text || g), 'n', 0, now(), now(), now() from unnest($3::text[]) g`,
-        [ws.id, owner.id, gates],
-      );
       const requests = [[gates[0]!, ...common], [gates[1]!, ...[...common].reverse()]].map((emails) => owner.api.post(`/api/workspaces/${ws.id}/invitations`, { emails, role: 'user' }));
       const blocked = await waitFor(
         async () => (await count(t, sql`select count(*) as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and (query like '%insert into "invitations"%' or query like '%activity_chain_heads%')`)) === 2,
@@ -115,15 +124,8 @@ describePg('concurrent invitations and database constraints (PostgreSQL)', () =>
     const ws = await createWorkspace(owner, 'Race retry');
     const raced = uniqueEmail('raced');
     const other = uniqueEmail('other');
-    const holder = new pg.Client({ connectionString: t.databaseUrl });
-    await holder.connect();
+    const holder = await holdPendingInvitations(t, ws.id, owner.id, [raced]);
     try {
-      await holder.query('begin');
-      await holder.query(
-        `insert into invitations (id, workspace_id, email, email_display, role, type, location_ids, inviter_user_id, status, expires_at, token_hash, token_nonce, resend_count, last_sent_at, created_at, updated_at)
-         values (gen_random_uuid(), $1, $2, $2, 'user', 'member', '{}', $3, 'pending', now() + interval '1 day', md5(random()::text), 'n', 0, now(), now(), now())`,
-        [ws.id, raced, owner.id],
-      );
       const request = owner.api.post(`/api/workspaces/${ws.id}/invitations`, { emails: [raced, other], role: 'user' });
       const blocked = await waitFor(
         async () => (await count(t, sql`select count(*) as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like '%insert into "invitations"%'`)) === 1,
