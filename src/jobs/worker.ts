@@ -25,7 +25,7 @@ export interface Worker {
 export function createWorker(deps: AppDeps, mailer: Mailer, handlers: JobHandlers, onDeadLetter?: (row: OutboxRow, error: string) => Promise<void>): Worker {
   const { config, clock, log } = deps;
   let timer: NodeJS.Timeout | null = null;
-  let running: Promise<number> | null = null;
+  let running: Promise<number> = Promise.resolve(0);
   let stopped = false;
 
   async function handle(row: OutboxRow): Promise<void> {
@@ -60,11 +60,15 @@ export function createWorker(deps: AppDeps, mailer: Mailer, handlers: JobHandler
     }
   }
 
+  /**
+   * Passes run one after another, and a caller always gets a pass that starts after its call:
+   * joining a pass already running could miss rows the caller committed just before calling
+   * (that pass may have looked already).
+   */
   function drain(): Promise<number> {
-    running ??= drainOnce().finally(() => {
-      running = null;
-    });
-    return running;
+    const pass = running.catch(() => 0).then(drainOnce);
+    running = pass;
+    return pass;
   }
 
   function schedule() {
@@ -89,7 +93,7 @@ export function createWorker(deps: AppDeps, mailer: Mailer, handlers: JobHandler
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
-      await running;
+      await running.catch(() => 0);
     },
   };
 }
