@@ -47,25 +47,25 @@ export function startAutoAnalyze(db: Db, opts: { intervalMs?: number; onError?: 
     first = false;
     return analyze(tables);
   };
-  const tick = () => {
-    running = runOnce()
+  /** Passes never overlap: each one starts after the previous one ended. */
+  const queued = () => {
+    const pass = running.then(runOnce);
+    running = pass.catch(() => undefined);
+    return pass;
+  };
+  const tick = () =>
+    void queued()
       .catch((err: unknown) => opts.onError?.(err))
       .finally(() => {
-        if (!stopped) {
-          timer = setTimeout(tick, opts.intervalMs ?? INTERVAL_MS);
-          timer.unref();
-        }
+        if (stopped) return;
+        timer = setTimeout(tick, opts.intervalMs ?? INTERVAL_MS);
+        timer.unref();
       });
-  };
   timer = setTimeout(tick, 0);
   timer.unref();
 
   return {
-    runOnce: () => {
-      const pass = running.then(runOnce);
-      running = pass.catch(() => undefined);
-      return pass;
-    },
+    runOnce: queued,
     async stop() {
       stopped = true;
       clearTimeout(timer);

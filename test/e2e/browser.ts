@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { AxeBuilder } from '@axe-core/playwright';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { ManualClock } from '../../src/app/context.js';
 import { createTestApp, ORIGIN, type TestApp } from '../helpers/app.js';
@@ -162,4 +162,39 @@ export async function startServer(): Promise<{ t: TestApp; base: string; clock: 
   await t.app.listen({ port, host: '127.0.0.1' });
   t.worker.start();
   return { t, base, clock };
+}
+
+/**
+ * A fresh browser context (own cookies) and page, as every browser test opens them: one viewport,
+ * British English, UTC, and step limits for a loaded 2-core machine. `contexts` collects the
+ * context for the failure screenshots and the final close.
+ */
+export async function openPage(browser: Browser, contexts: BrowserContext[], opts: { fakeClock?: boolean } = {}): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'en-GB', timezoneId: 'UTC' });
+  contexts.push(context);
+  if (opts.fakeClock) await context.clock.install();
+  const page = await context.newPage();
+  page.setDefaultTimeout(30_000);
+  return { context, page };
+}
+
+export interface DevMail {
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+}
+
+/** Polls the dev mailbox (draining the outbox) until a matching mail arrives; fails if the mailbox is off. */
+export async function waitForMail(t: TestApp, base: string, to: string, match: (m: DevMail) => boolean = () => true): Promise<DevMail> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    await t.worker.drain();
+    const res = await fetch(`${base}/api/dev/mailbox?to=${encodeURIComponent(to)}&limit=50`);
+    expect(res.status, 'the dev mailbox must be on for the browser tests').toBe(200);
+    const found = ((await res.json()) as { items: DevMail[] }).items.find(match);
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error(`no matching mail to ${to}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

@@ -4,7 +4,7 @@ import { SECOND } from '../../src/app/context.js';
 import { totpCode } from '../../src/modules/mfa/totp.js';
 import { caller, json, type TestApp } from '../helpers/app.js';
 import { createUser, createWorkspace, PASSWORD, sessionCookieOf, signIn, uniqueEmail, type TestUser } from '../factories.js';
-import { CHROMIUM, expectAccessible, launchChromium, REQUIRE_BROWSER, screenshot, startServer, type FlowingClock } from './browser.js';
+import { CHROMIUM, expectAccessible, launchChromium, openPage, REQUIRE_BROWSER, screenshot, startServer, waitForMail as waitForMailIn, type DevMail, type FlowingClock } from './browser.js';
 
 /**
  * Seed 001 end to end in Chromium: a host admin invites a guest in the UI; the guest reads the
@@ -14,11 +14,6 @@ import { CHROMIUM, expectAccessible, launchChromium, REQUIRE_BROWSER, screenshot
  */
 const RUN = !!CHROMIUM || REQUIRE_BROWSER;
 
-interface DevMail {
-  to: string;
-  subject: string;
-  text: string;
-}
 
 // A browser step on a loaded 2-core machine can take seconds: generous limits, the steps still wait for exact states.
 describe.skipIf(!RUN)('web app in Chromium: a guest joins (seed 001)', { timeout: 120_000 }, () => {
@@ -38,13 +33,7 @@ describe.skipIf(!RUN)('web app in Chromium: a guest joins (seed 001)', { timeout
   let guestPage: Page;
   let hostPage: Page;
 
-  async function newPage(): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'en-GB', timezoneId: 'UTC' });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.setDefaultTimeout(30_000);
-    return page;
-  }
+  const newPage = async (): Promise<Page> => (await openPage(browser, contexts)).page;
 
   async function check(page: Page, name: string) {
     await expectAccessible(page, `guest-${name}`);
@@ -58,18 +47,7 @@ describe.skipIf(!RUN)('web app in Chromium: a guest joins (seed 001)', { timeout
     await page.getByRole('button', { name: 'Sign in' }).click();
   }
 
-  async function waitForMail(to: string, match: (m: DevMail) => boolean): Promise<DevMail> {
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      await t.worker.drain();
-      const res = await fetch(`${base}/api/dev/mailbox?to=${encodeURIComponent(to)}&limit=50`);
-      expect(res.status, 'the dev mailbox must be on for the browser tests').toBe(200);
-      const found = ((await res.json()) as { items: DevMail[] }).items.find(match);
-      if (found) return found;
-      if (Date.now() > deadline) throw new Error(`no matching mail to ${to}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  const waitForMail = (to: string, match?: (m: DevMail) => boolean) => waitForMailIn(t, base, to, match);
 
   // The steps build on each other: after the first failure the rest are skipped, not timed out.
   let broken = false;

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { SECOND } from '../../src/app/context.js';
 import type { TestApp } from '../helpers/app.js';
 import { addMember, createUser, createWorkspace, PASSWORD, signIn, type TestUser } from '../factories.js';
-import { CHROMIUM, DOCS_SCREENSHOTS, expectAccessible, FlowingClock, focusedText, launchChromium, REQUIRE_BROWSER, screenshot, SCREENSHOTS, startServer, type AxeReport } from './browser.js';
+import { CHROMIUM, DOCS_SCREENSHOTS, expectAccessible, FlowingClock, focusedText, launchChromium, openPage, REQUIRE_BROWSER, screenshot, SCREENSHOTS, startServer, waitForMail as waitForMailIn, type AxeReport, type DevMail } from './browser.js';
 
 /**
  * The whole invitation loop of issue 4, in Debian Chromium against a real server (real database,
@@ -25,12 +25,6 @@ const DECLINER = mail('declan');
 const REVOKED = mail('rita');
 const WORKSPACE = 'Acme Robotics';
 
-interface DevMail {
-  to: string;
-  subject: string;
-  text: string;
-  html: string;
-}
 
 // A browser step on a loaded 2-core machine can take seconds: generous limits, the steps still wait for exact states.
 describe.skipIf(!RUN)('web app in Chromium: the invitation loop (issue 4)', { timeout: 120_000 }, () => {
@@ -44,33 +38,14 @@ describe.skipIf(!RUN)('web app in Chromium: the invitation loop (issue 4)', { ti
   const axeReports: AxeReport[] = [];
   const contexts: BrowserContext[] = [];
 
-  async function newPage(opts: { fakeClock?: boolean } = {}) {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'en-GB', timezoneId: 'UTC' });
-    contexts.push(context);
-    if (opts.fakeClock) await context.clock.install();
-    const page = await context.newPage();
-    page.setDefaultTimeout(30_000);
-    return { context, page };
-  }
+  const newPage = (opts: { fakeClock?: boolean } = {}) => openPage(browser, contexts, opts);
 
   async function check(page: Page, name: string, opts: { shot?: boolean; exclude?: string[] } = {}) {
     axeReports.push(await expectAccessible(page, name, { exclude: opts.exclude ?? [] }));
     if (opts.shot !== false) await screenshot(page, name);
   }
 
-  /** Polls the dev mailbox (draining the outbox) until a matching mail arrives; fails if the mailbox is off. */
-  async function waitForMail(to: string, match: (m: DevMail) => boolean = () => true): Promise<DevMail> {
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      await t.worker.drain();
-      const res = await fetch(`${base}/api/dev/mailbox?to=${encodeURIComponent(to)}&limit=50`);
-      expect(res.status, 'the dev mailbox must be on for the browser tests').toBe(200);
-      const found = ((await res.json()) as { items: DevMail[] }).items.find(match);
-      if (found) return found;
-      if (Date.now() > deadline) throw new Error(`no matching mail to ${to}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  const waitForMail = (to: string, match?: (m: DevMail) => boolean) => waitForMailIn(t, base, to, match);
 
   const linkIn = (m: DevMail, kind: 'invite' | 'verify-email') => {
     const url = new RegExp(`https?://[^\\s]+/${kind}/[A-Za-z0-9_-]+`).exec(m.text)?.[0];

@@ -7,7 +7,7 @@ import { insertUser } from '../../src/modules/auth/repo.js';
 import { totpCode } from '../../src/modules/mfa/totp.js';
 import type { TestApp } from '../helpers/app.js';
 import { addMember, createUser, createWorkspace, PASSWORD, uniqueEmail, type TestUser } from '../factories.js';
-import { CHROMIUM, expectAccessible, launchChromium, REQUIRE_BROWSER, screenshot, startServer, type FlowingClock } from './browser.js';
+import { CHROMIUM, expectAccessible, launchChromium, openPage, REQUIRE_BROWSER, screenshot, startServer, type FlowingClock } from './browser.js';
 
 /**
  * The steps between "password accepted" and "using a workspace", in the browser: a temporary
@@ -26,13 +26,7 @@ describe.skipIf(!RUN)('web app in Chromium: finishing a sign-in and workspace re
   let owner: TestUser;
   let workspaceId: string;
 
-  async function newPage(): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'en-GB', timezoneId: 'UTC' });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.setDefaultTimeout(30_000);
-    return page;
-  }
+  const newPage = async (): Promise<Page> => (await openPage(browser, contexts)).page;
 
   async function signInThroughUi(page: Page, email: string, password: string) {
     await page.goto(`${base}/sign-in`);

@@ -74,9 +74,9 @@ export interface InviteChecksQuery {
 }
 
 /**
- * Everything a bulk invitation checks before writing, as one JSON value (the member check starts
- * from the addresses, so it costs an index probe per address, not a walk over the members): to read on its own
- * (`inviteChecks`) or together with the caller's membership (`loadActor`'s `alsoRead`).
+ * Everything a bulk invitation checks before writing, as one JSON value: to read on its own
+ * (`inviteChecks`) or together with the caller's membership (`loadActor`'s `alsoRead`). The member
+ * check starts from the addresses: an index probe per address, not a walk over the members.
  */
 export function inviteChecksSql(f: InviteChecksQuery): SQL {
   const emails = sql`${sql.param(f.emails)}::text[]`;
